@@ -1,0 +1,1 @@
+"""Readers that turn files (curated YAML, public datasets) into validated model records."""

@@ -1,0 +1,1 @@
+"""Stored Cypher queries, one per .cypher file; subfolders are namespaces."""

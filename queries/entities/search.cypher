@@ -1,0 +1,12 @@
+// title: Find entities by name
+// description: Entities whose name or alias contains the text (case-insensitive), to find the id to use elsewhere.
+// params:
+//   text: {type: string, required: true, help: "part of a name or alias, e.g. 'azure'"}
+//   kind: {type: string, choices: [Agency, Company, Contract, EmployeeAction, Policy, Person, Product], help: "only this kind"}
+// returns: [id, kind, name]
+MATCH (n:Entity)
+WHERE (toLower(n.name) CONTAINS toLower($text)
+       OR any(alias IN coalesce(n.aliases, []) WHERE toLower(alias) CONTAINS toLower($text)))
+  AND ($kind IS NULL OR n.kind = $kind)
+RETURN n.id AS id, n.kind AS kind, n.name AS name
+ORDER BY id

@@ -1,0 +1,1 @@
+"""The curated, sourced records that ship with statetech."""
