@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from statetech.graph.errors import Problem, ValidationFailed
@@ -33,6 +34,15 @@ from statetech.graph.model import (
 
 TOP_LEVEL_KEYS = ("sources", "nodes", "relationships")
 YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class _DatesAsTextConstructor(RoundTripConstructor):
+    """Leave timestamps as text: the model checks dates itself and can then point at the line of a bad one."""
+
+
+_DatesAsTextConstructor.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
 
 
 @dataclass
@@ -68,7 +78,11 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             out.extend(sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()))
         else:
             out.append(path)
-    return out
+    # A file named both directly and through its folder is read once, not reported as duplicating itself.
+    unique: dict[Path, Path] = {}
+    for path in out:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
 
 
 def read_curated(
@@ -128,6 +142,7 @@ def _parse_file(path: Path, bundle: CuratedBundle) -> None:
         )
         return
     yaml = YAML(typ="rt")
+    yaml.Constructor = _DatesAsTextConstructor
     try:
         doc = yaml.load(text)
     except MarkedYAMLError as exc:
@@ -213,8 +228,18 @@ def _field_line(item: CommentedMap, loc: tuple, default: int) -> int:
 def _report(exc: ValidationError, item: CommentedMap, model_fields: Iterable[str], file: str, line: int,
             record_id: str | None, problems: list[Problem]) -> None:
     names = [f for f in model_fields]
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # A misspelled required field shows up twice (unknown + missing); report it once, as the misspelling.
+    misspelled_targets = {
+        difflib.get_close_matches(str(e["loc"][0]), names, n=1, cutoff=0.75)[0]
+        for e in errors
+        if e["type"] == "extra_forbidden" and e["loc"]
+        and difflib.get_close_matches(str(e["loc"][0]), names, n=1, cutoff=0.75)
+    }
+    for err in errors:
         loc = err["loc"]
+        if err["type"] == "missing" and loc and str(loc[0]) in misspelled_targets:
+            continue
         field_name = ".".join(str(p) for p in loc) if loc else "record"
         where = _field_line(item, loc, line)
         kind = err["type"]
@@ -337,7 +362,8 @@ def _cross_check(bundle: CuratedBundle, known_ids: dict[str, str], known_sources
             if end not in kinds:
                 ends_known = False
                 kind = kind_of_id(end)
-                hint = (f"define a {kind} node with id {end!r} under 'nodes:'" if kind
+                article = "an" if kind and kind[0] in "AEIOU" else "a"
+                hint = (f"define {article} {kind} node with id {end!r} under 'nodes:'" if kind
                         else "node ids look like 'agency:ice' or 'company:microsoft'")
                 close = _suggest(end, kinds)
                 problems.append(Problem(located.file, located.line, f"'{role}' node {end!r} is not defined",
