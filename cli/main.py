@@ -119,24 +119,6 @@ def stats(app: AppContext, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default="statetech-map.html", show_default=True,
-              help="HTML file to write ('-' for stdout).")
-@click.option("--focus", metavar="ID_OR_NAME", help="Centre the map on this entity.")
-@click.option("--depth", type=click.IntRange(0, 6), default=2, show_default=True, help="Hops out from --focus.")
-@pass_app
-def map(app: AppContext, out: str, focus: str | None, depth: int) -> None:  # noqa: A001 - the command's name
-    """Draw an interactive, offline HTML relationship map."""
-    from statetech.graph.maps import render_map
-
-    graph = app.graph()
-    sub = graph.neighbourhood(focus, depth) if focus else graph.whole_graph()
-    html = render_map(sub)
-    _write_text(out, html)
-    if out != "-":
-        click.echo(f"wrote {out}: {len(sub.nodes)} nodes, {len(sub.edges)} relationships")
-
-
-@cli.command()
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default="statetech-demo.html", show_default=True,
               help="HTML map to write.")
 @click.pass_context
@@ -157,17 +139,19 @@ def demo(ctx: click.Context, out: str) -> None:
         click.echo(f"wrote {out}: map of {len(sub.nodes)} nodes and {len(sub.edges)} relationships around ICE")
 
 
-def _write_text(out: str, text: str) -> None:
-    if out == "-":
-        click.echo(text, nl=False)
-    else:
-        Path(out).write_text(text, encoding="utf-8")
-
-
 def _register_subcommands() -> None:
+    from statetech.cli import maps as map_commands
+    from statetech.cli import explore as explore_commands
     from statetech.cli import query as query_commands
 
     cli.add_command(query_commands.query)
+    cli.add_command(explore_commands.cypher)
+    cli.add_command(explore_commands.path)
+    cli.add_command(map_commands.map_command)
+    cli.add_command(map_commands.export_command)
+    from statetech.cli import imports as import_commands
+
+    cli.add_command(import_commands.import_command)
 
 
 _register_subcommands()

@@ -70,8 +70,9 @@ class Subgraph:
 
         graph = nx.MultiDiGraph(title=self.title)
         for node in self.nodes.values():
-            graph.add_node(node.id, kind=node.kind, **{k: v for k, v in node.properties.items() if k != "id"})
+            attrs = {k: v for k, v in node.properties.items() if k not in ("id", "kind")}
+            graph.add_node(node.id, kind=node.kind, **attrs)
         for edge in self.edges:
-            attrs = {k: v for k, v in edge.properties.items() if k not in ("id", "from", "to")}
+            attrs = {k: v for k, v in edge.properties.items() if k not in ("id", "from", "to", "type")}
             graph.add_edge(edge.source, edge.target, key=edge.id, id=edge.id, type=edge.type, **attrs)
         return graph

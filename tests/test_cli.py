@@ -79,7 +79,7 @@ def test_query_run_minimal(tmp_path, small_fixture):
                                  "--param", "kind=Company", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == [{"id": "company:example-cloud", "kind": "Company",
-                                          "name": "Example Cloud Inc."}]
+                                          "name": "Example Cloud Inc.", "aliases": ["ExampleCloud"]}]
 
 
 @pytest.mark.parametrize("args", [["validate"], ["validate", "seeds"]])
