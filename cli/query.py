@@ -6,10 +6,12 @@ import click
 
 from statetech.cli.params import parse_params
 
+FORMATS = ["table", "json", "csv", "jsonl"]
+
 
 @click.group()
 def query() -> None:
-    """Stored Cypher queries: the analyst's catalog."""
+    """Stored Cypher queries: the analyst's catalog (queries/*.cypher)."""
 
 
 @query.command("list")
@@ -25,29 +27,26 @@ def list_queries() -> None:
 @query.command("show")
 @click.argument("name")
 def show(name: str) -> None:
-    """Description, parameters and the Cypher of a stored query (paste it into Neo4j Browser)."""
+    """Description, parameters, columns and the Cypher of a stored query (paste it into Neo4j Browser)."""
+    from statetech.cli.results import describe_query
     from statetech.graph.catalog import Catalog
 
-    q = Catalog.load().get(name)
-    click.echo(f"{q.name}: {q.title}\n\n{q.description}\n")
-    if q.params:
-        click.echo("parameters:")
-        for p in q.params.values():
-            need = "required" if p.required else f"default {p.default!r}"
-            click.echo(f"  {p.name} ({p.type}, {need}){': ' + p.help if p.help else ''}")
-        click.echo("")
-    click.echo(q.body.rstrip())
+    click.echo(describe_query(Catalog.load().get(name)), nl=False)
 
 
 @query.command("run")
 @click.argument("name")
-@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="A query parameter; repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "jsonl"]), default="table",
-              show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default="-", help="File to write (default stdout).")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="A query parameter, checked against its declared type; repeat for several (or for list items).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="File to write (default: stdout).")
 @click.pass_obj
 def run(app, name: str, params: tuple[str, ...], fmt: str, output: str) -> None:
-    """Run a stored query with typed parameters."""
+    """Run a stored query with typed parameters, in a read-only transaction.
+
+    Entity parameters take an id (agency:ice) or an unambiguous name or alias (ICE).
+    """
     from statetech.cli.results import write_result
     from statetech.graph.catalog import Catalog
 

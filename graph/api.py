@@ -6,13 +6,13 @@ The CLI is a thin layer over this class; everything here is usable from Python w
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from statetech.graph import cypher
-from statetech.graph.errors import UnknownEntity, ValidationFailed
+from statetech.graph.errors import QueryError, UnknownEntity, ValidationFailed
 from statetech.graph.model import RecordSet
 from statetech.graph.store import GrafeoStore, GraphStore, Neo4jStore, QueryResult, WriteSummary
 from statetech.graph.subgraph import Subgraph, SubgraphEdge, SubgraphNode
@@ -141,15 +141,21 @@ class Graph:
             setattr(stats, attr, Coverage(int(total or 0), int(sourced)))
         return stats
 
-    def resolve(self, ref: str) -> str:
-        """An entity id from an id or an unambiguous name or alias; ambiguity lists the candidates."""
+    def resolve(self, ref: str, kinds: Collection[str] | None = None) -> str:
+        """An entity id from an id or an unambiguous name or alias; ambiguity lists the candidates.
+
+        With ``kinds``, a name resolves only among entities of those kinds, so 'Example' can pick the one agency
+        among many entities of that name; an id is returned whatever its kind (the caller checks it).
+        """
         ref = ref.strip()
         rows = self.store.run_read(cypher.ENTITY_BY_ID, {"id": ref}).rows
         if rows:
             return rows[0]["id"]
-        rows = self.store.run_read(cypher.ENTITIES_BY_NAME, {"name": ref}).rows
+        rows = [r for r in self.store.run_read(cypher.ENTITIES_BY_NAME, {"name": ref}).rows
+                if not kinds or r["kind"] in kinds]
         if not rows:
-            rows = self.store.run_read(cypher.ENTITIES_NAME_CONTAINS, {"name": ref}).rows
+            rows = [r for r in self.store.run_read(cypher.ENTITIES_NAME_CONTAINS, {"name": ref}).rows
+                    if not kinds or r["kind"] in kinds]
         if len(rows) == 1:
             return rows[0]["id"]
         if not rows:
@@ -220,3 +226,103 @@ class Graph:
         if ids:
             for row in self.store.run_read(cypher.SOURCES_BY_IDS, {"ids": ids}):
                 sub.sources[row["props"]["id"]] = row["props"]
+
+    # -- paths (statetech path; Hop, Connection and Connections are defined at the end of the module) ------------
+
+    def paths(self, origin: str, destination: str, max_hops: int = 6, limit: int = 10) -> Connections:
+        """Every shortest path (up to ``max_hops``) between two entities, each hop with its relationship and sources."""
+        if isinstance(max_hops, bool) or not isinstance(max_hops, int) or not 1 <= max_hops <= cypher.MAX_PATH_HOPS:
+            raise QueryError(f"max hops must be a whole number from 1 to {cypher.MAX_PATH_HOPS}, not {max_hops!r}")
+        if limit < 1:
+            raise QueryError(f"the number of paths to show must be 1 or more, not {limit!r}")
+        start, end = self.resolve(origin), self.resolve(destination)
+        if start == end:
+            raise QueryError(f"{origin!r} and {destination!r} are the same entity ({start}); give two different ones")
+        ends = {row["id"]: SubgraphNode(row["id"], row["kind"], row["props"])
+                for row in self.store.run_read(cypher.ENTITIES_BY_IDS, {"ids": [start, end]})}
+        result = Connections(ends[start], ends[end], max_hops)
+        rows = self.store.run_read(cypher.shortest_paths(max_hops),
+                                   {"from": start, "to": end, "cap": PATH_FETCH_CAP}).rows
+        found = []
+        for row in rows:
+            entities = [SubgraphNode(n["id"], n.get("kind", ""), n) for n in row["nodes"]]
+            hops = []
+            for i, (props, rel_type, first) in enumerate(zip(row["relationships"], row["types"], row["starts"])):
+                here, there = entities[i].id, entities[i + 1].id
+                forward = first == here
+                hops.append(Hop(props.get("id", f"{here}-{rel_type}-{there}"), rel_type,
+                                here if forward else there, there if forward else here, forward, props))
+            found.append(Connection(entities, hops))
+        found.sort(key=lambda c: c.key)
+        result.total = len(found)
+        result.capped = len(rows) >= PATH_FETCH_CAP
+        result.paths = found[:limit]
+        cited = sorted({s for c in result.paths for h in c.hops for s in h.sources})
+        if cited:
+            for row in self.store.run_read(cypher.SOURCES_BY_IDS, {"ids": cited}):
+                result.sources[row["props"]["id"]] = row["props"]
+        return result
+
+
+# --- paths between two entities (statetech path) --------------------------------------------------------------------
+
+# Hub-heavy graphs can have thousands of equally short paths; this many are fetched, sorted and the first kept.
+PATH_FETCH_CAP = 1000
+
+
+@dataclass
+class Hop:
+    """One step of a path: the relationship, which way it points along the path, and what backs it."""
+
+    id: str
+    type: str
+    source: str
+    target: str
+    forward: bool
+    properties: dict[str, Any]
+
+    @property
+    def sources(self) -> list[str]:
+        return list(self.properties.get("sources") or [])
+
+
+@dataclass
+class Connection:
+    """One shortest path: entities[i] and entities[i + 1] are joined by hops[i]."""
+
+    entities: list[SubgraphNode]
+    hops: list[Hop]
+
+    @property
+    def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return tuple(n.id for n in self.entities), tuple(h.id for h in self.hops)
+
+
+@dataclass
+class Connections:
+    """How two entities are connected: the shortest paths (sorted by the ids along them) and their sources."""
+
+    origin: SubgraphNode
+    destination: SubgraphNode
+    max_hops: int
+    paths: list[Connection] = field(default_factory=list)
+    total: int = 0  # shortest paths found (at most PATH_FETCH_CAP), before ``limit`` kept the first ones
+    capped: bool = False  # True when PATH_FETCH_CAP stopped the search: there are at least ``total`` paths
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        def entity(node: SubgraphNode) -> dict[str, Any]:
+            return {"id": node.id, "kind": node.kind, "name": node.name}
+
+        def hop(h: Hop) -> dict[str, Any]:
+            extra = {k: v for k, v in h.properties.items()
+                     if k not in ("id", "type", "from", "to", "sources", "confidence")}
+            return {"relationship": h.id, "type": h.type, "from": h.source, "to": h.target,
+                    "direction": "forward" if h.forward else "backward",
+                    "confidence": h.properties.get("confidence"), **extra,
+                    "sources": [self.sources.get(s, {"id": s}) for s in h.sources]}
+
+        return {"from": entity(self.origin), "to": entity(self.destination), "max_hops": self.max_hops,
+                "total_paths": self.total, "total_is_a_lower_bound": self.capped,
+                "paths": [{"hops": len(p.hops), "entities": [entity(n) for n in p.entities],
+                           "steps": [hop(h) for h in p.hops]} for p in self.paths]}

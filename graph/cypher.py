@@ -60,13 +60,21 @@ RETURN count(n) AS written
 """
 
 
-def upsert_relationships(rel_type: str) -> str:
+def upsert_relationships(rel_type: str, anchor: str = "from") -> str:
+    """``anchor`` names the end whose relationships MERGE walks to find an existing edge.
+
+    Both texts mean the same. Grafeo walks from the node written first in the MERGE pattern, so an agency that
+    AWARDED 100,000 contracts made every new AWARDED edge scan all of them (quadratic over an import); writing the
+    pattern from the other, low-degree end keeps it constant. Neo4j picks the cheaper end itself.
+    """
     rel_type = checked_rel_type(rel_type)
+    pattern = (f"(b)<-[r:{rel_type} {{id: row.id}}]-(a)" if anchor == "to"
+               else f"(a)-[r:{rel_type} {{id: row.id}}]->(b)")
     return f"""
 UNWIND $rows AS row
 MATCH (a:{ENTITY_LABEL} {{id: row.from}})
 MATCH (b:{ENTITY_LABEL} {{id: row.to}})
-MERGE (a)-[r:{rel_type} {{id: row.id}}]->(b)
+MERGE {pattern}
 SET r = row.props
 RETURN count(r) AS written
 """
@@ -189,4 +197,66 @@ MATCH (s:{SOURCE_LABEL})
 WHERE s.id IN $ids
 RETURN properties(s) AS props
 ORDER BY s.id
+"""
+
+
+# --- imports (statetech.loaders.importing / resolve) ----------------------------------------------------------------
+# Reads that let an importer resolve upstream names and identifiers against the graph, and check which of a batch's
+# records already exist (for created/matched counts and the precedence rule) before it writes. All batched: one query
+# per batch, never one per row. Lookups are written as UNWIND + MATCH on {id: ...} so both stores use their id index.
+
+
+def resolver_entities(kind: str) -> str:
+    """Every node of one kind with the fields entity resolution matches on."""
+    label = checked_label(kind)
+    return f"""
+MATCH (n:{label})
+RETURN n.id AS id, n.kind AS kind, n.name AS name, n.aliases AS aliases, n.external_ids AS external_ids,
+       n.uei AS uei, n.duns AS duns, n.cik AS cik, n.agency_code AS agency_code, n.imported_from AS imported_from
+"""
+
+
+EXISTING_NODES = f"""
+UNWIND $ids AS node_id
+MATCH (n:{ENTITY_LABEL} {{id: node_id}})
+RETURN n.id AS id, n.imported_from AS imported_from
+"""
+
+
+def existing_relationships(rel_type: str, anchor: str = "from") -> str:
+    """Which of ``$rows`` ({id, from, to}) exist; ``anchor`` as in :func:`upsert_relationships` (the low-degree end)."""
+    rel_type = checked_rel_type(rel_type)
+    pattern = (f"(b:{ENTITY_LABEL} {{id: row.to}})<-[r:{rel_type} {{id: row.id}}]-(a:{ENTITY_LABEL} {{id: row.from}})"
+               if anchor == "to" else
+               f"(a:{ENTITY_LABEL} {{id: row.from}})-[r:{rel_type} {{id: row.id}}]->(b:{ENTITY_LABEL} {{id: row.to}})")
+    return f"""
+UNWIND $rows AS row
+MATCH {pattern}
+RETURN r.id AS id, r.imported_from AS imported_from
+"""
+
+
+# --- paths between two entities (statetech path, Graph.paths) --------------------------------------------------------
+# Cypher cannot take a variable-length bound as a parameter, so the hop limit is pasted into the text; it passes the
+# same kind of guard as a label: only a small whole number gets through.
+
+MAX_PATH_HOPS = 10
+
+
+def shortest_paths(max_hops: int) -> str:
+    """Every shortest path of up to ``max_hops`` hops, in either direction, between ``$from`` and ``$to``.
+
+    At most ``$cap`` paths come back, in engine order; the caller sorts them, so both stores show the same ones.
+    """
+    if isinstance(max_hops, bool) or not isinstance(max_hops, int) or not 1 <= max_hops <= MAX_PATH_HOPS:
+        raise ValueError(f"max_hops must be a whole number from 1 to {MAX_PATH_HOPS}, not {max_hops!r}")
+    return f"""
+MATCH (a:{ENTITY_LABEL} {{id: $from}})
+MATCH (b:{ENTITY_LABEL} {{id: $to}})
+MATCH p = allShortestPaths((a)-[*..{max_hops}]-(b))
+WITH p LIMIT $cap
+RETURN [n IN nodes(p) | properties(n)] AS nodes,
+       [r IN relationships(p) | properties(r)] AS relationships,
+       [r IN relationships(p) | type(r)] AS types,
+       [r IN relationships(p) | startNode(r).id] AS starts
 """

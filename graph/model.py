@@ -16,6 +16,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 Confidence = Literal["confirmed", "reported", "alleged"]
 CONFIDENCE_LEVELS: tuple[str, ...] = ("confirmed", "reported", "alleged")
 
+# How an importer resolved a reference to a node it did not create from the record itself: an identifier, a name,
+# or "imported" (no existing node matched; the endpoint is the node derived from the upstream record's own id).
+MatchMethod = Literal[
+    "id", "uei", "duns", "cik", "agency_code", "external_id", "name", "alias", "normalised_name", "imported"
+]
+MATCH_METHODS: tuple[str, ...] = (
+    "id", "uei", "duns", "cik", "agency_code", "external_id", "name", "alias", "normalised_name", "imported"
+)
+
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -110,6 +119,9 @@ class Node(StrictModel):
     notes: str | None = None
     # Identifiers from upstream datasets (e.g. "uei:ABC123", "littlesis:13503"): matched before names on import.
     external_ids: list[str] = Field(default_factory=list)
+    # Set by importers only (e.g. "usaspending:awards"); curated records leave it empty, and imports never
+    # overwrite a node without it.
+    imported_from: str | None = None
 
     @field_validator("id")
     @classmethod
@@ -319,6 +331,10 @@ class Relationship(StrictModel):
     data_volume_tb: float | None = Field(default=None, ge=0)
     as_of: PartialDate | None = None
     amount_usd: float | None = None
+    # Import provenance: the dataset, and how each end was resolved against the nodes already in the graph.
+    imported_from: str | None = None
+    from_match: MatchMethod | None = None
+    to_match: MatchMethod | None = None
 
     @field_validator("type")
     @classmethod

@@ -189,7 +189,9 @@ def _record_statements(records: RecordSet, batch_size: int) -> Iterable[tuple[st
         by_type[rel.type].append({"id": rel.key, "from": rel.from_id, "to": rel.to_id, "props": rel.properties()})
     for rel_type, rows in by_type.items():
         for chunk in _chunks(rows, batch_size):
-            yield "relationships", rel_type, cypher.upsert_relationships(rel_type), {"rows": chunk}
+            # Anchor the MERGE on the end with more distinct ids in this chunk: the other end is the hub.
+            anchor = "to" if len({r["to"] for r in chunk}) > len({r["from"] for r in chunk}) else "from"
+            yield "relationships", rel_type, cypher.upsert_relationships(rel_type, anchor), {"rows": chunk}
 
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

@@ -42,7 +42,7 @@ BAD_INPUTS: dict[str, tuple[bytes, str]] = {
         b"nodes:\n  - id: agency:x2\n    kind: Agency\n    name: X\n    sources: [source:example-1]\n"
         b"    confidence: confirmed\n    jurisdicton: US\n",
         "bad.yaml:7: [agency:x2] unknown field 'jurisdicton'; allowed fields: agency_code, aliases, confidence, "
-        "country, end_date, external_ids, id, kind, level, name, notes, sources, start_date, website",
+        "country, end_date, external_ids, id, imported_from, kind, level, name, notes, sources, start_date, website",
     ),
     "misspelled_field": (
         b"nodes:\n  - id: agency:x2\n    kind: Agency\n    name: X\n    sources: [source:example-1]\n"

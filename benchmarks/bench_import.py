@@ -1,0 +1,183 @@
+"""Generate a USAspending award-summary file and import it into each store: rows per second and peak memory.
+
+    python benchmarks/bench_import.py [--rows 100000,1000000] [--stores embedded,neo4j] [--keep DIR] [--dry-run]
+
+The file has the exact 286-column header of a USAspending Contracts Prime Award Summaries download and synthetic
+rows (never loaded as facts): 60 sub-agencies under 12 agencies, 20,000 recipients (a few with curated names, so
+resolution lands on seed nodes), 5,000 parent IDVs, every award with its permalink. Each (store, size) import runs
+in a fresh child process after the shipped seeds are loaded, so its peak RSS is its own; memory should stay flat as
+the file grows because rows stream and only the resolution maps (bounded by distinct agencies and recipients, not
+rows) are kept. For Neo4j the figure is the importing Python process; the server runs in its own JVM (tests/
+neo4j_server.py, or NEO4J_URI if set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+HEADER_FILE = ROOT / "tests" / "fixtures" / "usaspending" / "awards.csv"
+sys.path.insert(0, str(ROOT / "tests"))
+
+AGENCIES = [(f"{i:03d}", f"Synthetic Department {i}") for i in range(100, 112)]
+CURATED_RECIPIENTS = ["MICROSOFT CORPORATION", "PALANTIR TECHNOLOGIES INC.", "AMAZON WEB SERVICES, INC."]
+
+
+def generate(path: Path, rows: int, seed: int = 11) -> None:
+    """Write ``rows`` synthetic award rows under the real header, streaming (constant memory)."""
+    with HEADER_FILE.open(newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    index = {c: i for i, c in enumerate(header)}
+    rng = random.Random(seed)
+    subs = []
+    for n in range(60):
+        code, name = AGENCIES[n % len(AGENCIES)]
+        subs.append((code, name, f"{7000 + n}", f"Synthetic Bureau {n}"))
+    subs[0] = ("070", "Department of Homeland Security", "7012", "U.S. Immigration and Customs Enforcement")
+    recipients = [(f"SYN{n:09d}", f"SYNTHETIC VENDOR {n} LLC", f"SYP{n // 4:09d}", f"SYNTHETIC HOLDINGS {n // 4} INC")
+                  for n in range(20_000)]
+    for n, name in enumerate(CURATED_RECIPIENTS):
+        recipients[n] = (f"SYNCUR{n:06d}", name, f"SYNCUR{n:06d}", name)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(header)
+        blank = [""] * len(header)
+        for i in range(rows):
+            top_code, top_name, sub_code, sub_name = subs[rng.randrange(len(subs))]
+            uei, name, parent_uei, parent_name = recipients[rng.randrange(len(recipients))]
+            piid = f"SYN{sub_code}{i:010d}"
+            parent = f"SYNIDV{rng.randrange(5000):06d}" if rng.random() < 0.4 else None
+            key = f"CONT_AWD_{piid}_{sub_code}_{parent or '-NONE-'}_{sub_code if parent else '-NONE-'}"
+            obligated = rng.randint(1_000, 5_000_000)
+            year = rng.randint(2008, 2025)
+            start = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            row = list(blank)
+            for column, value in (
+                ("contract_award_unique_key", key), ("award_id_piid", piid),
+                ("parent_award_agency_id", sub_code if parent else ""), ("parent_award_id_piid", parent or ""),
+                ("total_obligated_amount", f"{obligated}.00"), ("current_total_value_of_award", f"{obligated}.00"),
+                ("potential_total_value_of_award", f"{obligated * 3}.00"),
+                ("award_base_action_date", start), ("award_latest_action_date", start),
+                ("period_of_performance_start_date", start), ("period_of_performance_current_end_date",
+                                                             f"{year + 1}{start[4:]}"),
+                ("awarding_agency_code", top_code), ("awarding_agency_name", top_name),
+                ("awarding_sub_agency_code", sub_code), ("awarding_sub_agency_name", sub_name),
+                ("awarding_office_name", f"SYNTHETIC OFFICE {rng.randrange(200)}"),
+                ("recipient_uei", uei), ("recipient_name", name), ("recipient_name_raw", name),
+                ("recipient_parent_uei", parent_uei), ("recipient_parent_name", parent_name),
+                ("recipient_country_code", "USA"), ("award_type_code", "C" if parent else "D"),
+                ("award_type", "DELIVERY ORDER" if parent else "DEFINITIVE CONTRACT"),
+                ("prime_award_base_transaction_description", f"SYNTHETIC SERVICES ORDER {i}"),
+                ("product_or_service_code", "DA01"), ("product_or_service_code_description", "IT SERVICES"),
+                ("naics_code", "541511"), ("naics_description", "CUSTOM COMPUTER PROGRAMMING SERVICES"),
+                ("usaspending_permalink", f"https://www.usaspending.gov/award/{key}/"),
+                ("last_modified_date", f"{min(year + 1, 2025)}-01-15"),
+            ):
+                row[index[column]] = value
+            writer.writerow(row)
+
+
+def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False) -> None:
+    """One import in this process; prints a JSON line with the figures.
+
+    ``dry_run`` checks, parses and resolves every row but writes nothing: its peak RSS is the importer's own
+    (streaming, batches, resolution maps), without the embedded store's in-memory graph.
+    """
+    from statetech.graph.api import Graph, shipped_seeds_path
+    from statetech.graph.store import GrafeoStore, Neo4jStore
+    from statetech.loaders.importing import run_import
+
+    if store_name == "embedded":
+        store = GrafeoStore(db)
+    else:
+        store = Neo4jStore(os.environ["NEO4J_URI"], user=os.environ.get("NEO4J_USERNAME"),
+                           password=os.environ.get("NEO4J_PASSWORD"))
+        store.clear()
+    graph = Graph(store)
+    graph.load_files([shipped_seeds_path()])
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    summary = run_import(store, "usaspending", [data], batch_size=5000, dry_run=dry_run)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    contracts = store.run_read("MATCH (c:Contract) WHERE c.imported_from = 'usaspending:awards' "
+                               "RETURN count(c) AS n").rows[0]["n"]
+    print(json.dumps({"store": store_name + (" dry-run" if dry_run else ""), "rows": summary.rows_read, "seconds": round(elapsed, 1),
+                      "rows_per_s": round(summary.rows_read / elapsed), "peak_rss_mb": round(peak),
+                      "rss_before_import_mb": round(baseline), "contracts": contracts,
+                      "nodes_created": dict(summary.nodes_created),
+                      "matched": summary.matched}), flush=True)
+    if store_name == "neo4j":
+        store.clear()
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="100000,1000000", help="comma-separated file sizes")
+    parser.add_argument("--stores", default="embedded,neo4j")
+    parser.add_argument("--keep", metavar="DIR", help="keep the generated files here")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="measure the importer alone: check, parse and resolve every row, write nothing")
+    parser.add_argument("--child", nargs=3, metavar=("STORE", "FILE", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        store_name, data, db = args.child
+        child(store_name, Path(data), Path(db) if db != "-" else None, dry_run=args.dry_run)
+        return
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-import-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    stores = args.stores.split(",")
+    server = None
+    env = dict(os.environ)
+    if "neo4j" in stores and not env.get("NEO4J_URI"):
+        from neo4j_server import Neo4jServer
+
+        server = Neo4jServer(heap=os.environ.get("STATETECH_BENCH_HEAP", "6g"), pagecache_mb=2048)
+        server.start()
+        env["NEO4J_URI"] = server.uri
+        if server.auth:
+            env["NEO4J_USERNAME"], env["NEO4J_PASSWORD"] = server.auth
+    try:
+        print(f"{'store':10} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MB':>12}", flush=True)
+        for size in (int(s) for s in args.rows.split(",")):
+            data = workdir / f"Contracts_PrimeAwardSummaries_synthetic_{size}.csv"
+            if not data.exists():
+                started = time.perf_counter()
+                generate(data, size)
+                print(f"# generated {data} ({data.stat().st_size / 1e6:,.0f} MB) in "
+                      f"{time.perf_counter() - started:.0f}s", flush=True)
+            for store_name in stores:
+                db = workdir / f"bench-{size}.grafeo" if store_name == "embedded" else None
+                if db is not None and db.exists():
+                    db.unlink()
+                command = [sys.executable, __file__, "--child", store_name, str(data), str(db or "-")]
+                proc = subprocess.run(command + (["--dry-run"] if args.dry_run else []), env=env,
+                                      capture_output=True, text=True)
+                if proc.returncode != 0:
+                    print(f"# {store_name} {size}: failed\n{proc.stderr[-3000:]}", flush=True)
+                    continue
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                print(f"{result['store']:10} {result['rows']:>10,} {result['seconds']:>9,.1f} {result['rows_per_s']:>9,} "
+                      f"{result['peak_rss_mb']:>12,}", flush=True)
+                print(f"# {json.dumps(result)}", flush=True)
+                if db is not None and db.exists():
+                    db.unlink()
+    finally:
+        if server:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""Median latency of every stored query on a generated graph, in the embedded store and in Neo4j.
+
+    python benchmarks/bench_queries.py [--nodes 1000000] [--relationships 3000000] [--stores embedded,neo4j]
+                                       [--repeats 5] [--batch 10000] [--heap 8g] [--pagecache-mb 4096]
+                                       [--data DIR] [--queries NAME,...]
+
+Each store is measured in turn: generate the graph (benchmarks/synthetic.py, seeded, so both stores get identical
+records), load it in batches, then run each query once to warm up and ``--repeats`` more times with different
+parameter values (the same values on both stores), printing the median. A query slower than ``--slow`` seconds is run
+fewer times (marked ``*``). The rows of every run are fingerprinted; the summary says whether both stores answered
+every run identically. Neo4j is the real server from tests/neo4j_server.py (or NEO4J_URI if set).
+
+With ``--data DIR`` the loaded stores are kept in DIR (the embedded file and the Neo4j home) and reused by later runs
+of the same size, so queries can be re-measured without loading millions of records again.
+
+Figures are printed, not asserted: this is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import logging
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from synthetic import MIX, PREFIX, chunks, synthetic_records  # noqa: E402
+
+from statetech.graph.api import Graph  # noqa: E402
+from statetech.graph.catalog import Catalog, StoredQuery  # noqa: E402
+from statetech.graph.store import GrafeoStore, GraphStore, Neo4jStore  # noqa: E402
+
+
+def log(text: str) -> None:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"[{time.strftime('%H:%M:%S')} max rss {rss:.1f} GB] {text}", flush=True)
+
+
+# --- parameters -----------------------------------------------------------------------------------------------------
+
+
+def kind_counts(n_nodes: int) -> dict[str, int]:
+    return {kind: max(2, int(n_nodes * share)) for kind, share in MIX}
+
+
+def entity_id(kind: str, i: int, counts: dict[str, int]) -> str:
+    # spread over the id range with a prime stride so runs do not hit neighbouring ids
+    return f"{PREFIX[kind]}:synthetic-{(i * 7919 + 11) % counts[kind]}"
+
+
+# For entity parameters that accept several kinds, the kind a typical question asks about.
+PREFERRED_KIND = {"actions/against": "Company", "policies/governing": "Company", "entities/neighbourhood": "Company",
+                  "entities/timeline": "Company", "paths/between": "Agency"}
+
+
+def bench_params(query: StoredQuery, i: int, counts: dict[str, int], n_sources: int) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for param in query.params.values():
+        if param.type == "entity" and param.required:
+            kind = PREFERRED_KIND.get(query.name) or (param.kinds[0] if param.kinds else "Company")
+            if query.name == "paths/between" and param.name == "to":
+                kind = "Company"
+            params[param.name] = entity_id(kind, i, counts)
+        elif param.name == "source":
+            params[param.name] = f"source:synthetic-{(i * 37) % n_sources}"
+        elif param.name == "text":
+            params[param.name] = f"Synthetic Company {i + 1}3"
+        elif param.required:
+            raise SystemExit(f"{query.name}: no benchmark value for required parameter {param.name!r}")
+    return params
+
+
+def fingerprint(rows: list[dict[str, Any]]) -> str:
+    def plain(value: Any) -> Any:
+        if isinstance(value, float):
+            return float(f"{value:.9g}")
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    text = json.dumps([plain(r) for r in rows], sort_keys=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- one store ----------------------------------------------------------------------------------------------------
+
+
+def load(store: GraphStore, args) -> float:
+    log(f"generating {args.nodes:,} nodes and {args.relationships:,} relationships")
+    records = synthetic_records(args.nodes, args.relationships, n_sources=args.sources)
+    log(f"generated {len(records.nodes):,} nodes, {len(records.relationships):,} relationships, "
+        f"{len(records.sources):,} sources; loading into {store.location}")
+    store.ensure_schema()
+    started = time.perf_counter()
+    done = 0
+    total = len(records)
+    next_report = 0.0
+    for chunk in chunks(records, args.batch * 10):
+        store.write_records(chunk, batch_size=args.batch, single_transaction=False)
+        done += len(chunk)
+        if time.perf_counter() >= next_report:
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            log(f"  loaded {done:,}/{total:,} records ({rate:,.0f}/s)")
+            next_report = time.perf_counter() + 60
+    elapsed = time.perf_counter() - started
+    del records
+    gc.collect()
+    nodes = store.run_read("MATCH (n:Entity) RETURN count(n) AS c").rows[0]["c"]
+    rels = store.run_read("MATCH (:Entity)-[r]->(:Entity) RETURN count(r) AS c").rows[0]["c"]
+    log(f"loaded in {elapsed:,.0f}s: {nodes:,} nodes, {rels:,} relationships in the store")
+    return elapsed
+
+
+def measure(graph: Graph, catalog: Catalog, args, names: list[str]) -> dict[str, dict[str, Any]]:
+    counts = kind_counts(args.nodes)
+    results: dict[str, dict[str, Any]] = {}
+    for name in names:
+        query = catalog.get(name)
+        timings: list[float] = []
+        prints: list[str] = []
+        rows = 0
+        error = None
+        for i in range(args.repeats + 1):
+            params = bench_params(query, i, counts, args.sources)
+            started = time.perf_counter()
+            try:
+                result = catalog.run(graph, name, params)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - report and go on (a Rust panic is a BaseException)
+                error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+                break
+            elapsed = time.perf_counter() - started
+            prints.append(fingerprint(result.rows))
+            rows = len(result.rows)
+            if i > 0:
+                timings.append(elapsed)
+            if elapsed > args.slow and i >= 1:
+                break
+        median = statistics.median(timings) if timings else None
+        results[name] = {"median_ms": None if median is None else median * 1000, "runs": len(timings),
+                         "rows": rows, "prints": prints, "error": error}
+        shown = "error" if error else f"{median * 1000:10.1f} ms" if median is not None else "-"
+        log(f"  {name:28} {shown} ({len(timings)} runs, {rows} rows){'  ' + error if error else ''}")
+    return results
+
+
+def _loaded_before(marker: Path, args) -> float | None:
+    """Load seconds recorded by an earlier run of the same size in --data, else None."""
+    if not marker.exists():
+        return None
+    done = json.loads(marker.read_text(encoding="utf-8"))
+    same = (done["nodes"], done["relationships"], done["sources"]) == (args.nodes, args.relationships, args.sources)
+    return done["load_s"] if same else None
+
+
+def _mark_loaded(marker: Path, args, load_s: float) -> None:
+    marker.write_text(json.dumps({"nodes": args.nodes, "relationships": args.relationships, "sources": args.sources,
+                                  "load_s": load_s}), encoding="utf-8")
+
+
+def run_store(name: str, args, catalog: Catalog, names: list[str]) -> tuple[float, dict[str, dict[str, Any]]]:
+    data = Path(args.data).resolve() if args.data else None
+    if name == "embedded":
+        with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+            folder = data or Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            marker = folder / "embedded.loaded.json"
+            load_s = _loaded_before(marker, args)
+            if load_s is None:
+                marker.unlink(missing_ok=True)
+                (folder / "embedded.grafeo").unlink(missing_ok=True)
+            store = GrafeoStore(folder / "embedded.grafeo")
+            if load_s is None:
+                with store.writing():
+                    load_s = load(store, args)
+                _mark_loaded(marker, args, load_s)
+            else:
+                log(f"reusing the embedded store in {folder} (loaded earlier in {load_s:,.0f}s)")
+            store.close()  # reopened read-only by the first query, as in normal use
+            graph = Graph(store)
+            log("querying the embedded store")
+            results = measure(graph, catalog, args, names)
+            graph.close()
+        return load_s, results
+    if name == "neo4j":
+        server = None
+        uri = os.environ.get("NEO4J_URI")
+        marker = data / "neo4j.loaded.json" if data else None
+        load_s = _loaded_before(marker, args) if marker and not uri else None
+        if not uri:
+            from neo4j_server import Neo4jServer
+
+            home = data / "neo4j" if data else None
+            if home and load_s is None and home.exists():
+                import shutil
+
+                shutil.rmtree(home)
+            server = Neo4jServer(heap=args.heap, pagecache_mb=args.pagecache_mb, data_dir=home)
+            server.start()
+            uri = server.uri
+            log(f"started Neo4j 5.26 at {uri} (heap {args.heap}, page cache {args.pagecache_mb} MB) in "
+                f"{server.startup_seconds:.0f}s")
+        try:
+            store = Neo4jStore(uri, user=os.environ.get("NEO4J_USERNAME"), password=os.environ.get("NEO4J_PASSWORD"))
+            if load_s is None:
+                store.clear()
+                load_s = load(store, args)
+                if marker:
+                    _mark_loaded(marker, args, load_s)
+            else:
+                log(f"reusing the Neo4j store in {data / 'neo4j'} (loaded earlier in {load_s:,.0f}s)")
+            graph = Graph(store)
+            log("querying Neo4j")
+            results = measure(graph, catalog, args, names)
+            if not marker:
+                store.clear()
+            store.close()
+        finally:
+            if server:
+                server.stop()
+        return load_s, results
+    raise SystemExit(f"unknown store {name!r}; use embedded or neo4j")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1_000_000)
+    parser.add_argument("--relationships", type=int, default=3_000_000)
+    parser.add_argument("--sources", type=int, default=1000)
+    parser.add_argument("--stores", default="embedded,neo4j")
+    parser.add_argument("--queries", default="", help="comma-separated query names (default: all)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--slow", type=float, default=30.0, help="seconds after which a query is not repeated")
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--heap", default=os.environ.get("STATETECH_BENCH_HEAP", "8g"))
+    parser.add_argument("--pagecache-mb", type=int, default=4096)
+    parser.add_argument("--tmp", default=None, help="folder for the embedded store file (without --data)")
+    parser.add_argument("--data", default=None, help="keep the loaded stores here and reuse them next time")
+    parser.add_argument("--json", dest="json_out", default=None, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    # The driver logs every server notification (e.g. "property key does not exist" on a graph without USES
+    # volumes) as a warning; they are not results.
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+
+    catalog = Catalog.load()
+    names = args.queries.split(",") if args.queries else sorted(catalog.queries)
+    stores = args.stores.split(",")
+    figures: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+    for store in stores:
+        figures[store] = run_store(store, args, catalog, names)
+
+    print(f"\nmedian latency per stored query, graph of {args.nodes:,} nodes and {args.relationships:,} "
+          f"relationships (+{args.sources:,} sources); {args.repeats} runs each after a warm-up")
+    header = f"{'query':28}" + "".join(f"{s + ' ms':>16}" for s in stores) + f"{'rows':>8}"
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        cells = []
+        for store in stores:
+            r = figures[store][1][name]
+            if r["error"]:
+                cells.append(f"{'error':>16}")
+            else:
+                mark = "*" if r["runs"] < args.repeats else " "
+                cells.append(f"{r['median_ms']:15.1f}{mark}")
+        rows = figures[stores[0]][1][name]["rows"]
+        print(f"{name:28}" + "".join(cells) + f"{rows:8}")
+    print("-" * len(header))
+    print("load (s)                    " + "".join(f"{figures[s][0]:16.0f}" for s in stores))
+    if len(stores) == 2:
+        a, b = (figures[s][1] for s in stores)
+        differ = [n for n in names if a[n]["prints"][:len(b[n]["prints"])] != b[n]["prints"][:len(a[n]["prints"])]]
+        print("rows identical on both stores for every run: " + ("yes" if not differ else "NO: " + ", ".join(differ)))
+    for store in stores:
+        for name, r in figures[store][1].items():
+            if r["error"]:
+                print(f"{store} {name}: {r['error']}")
+    print("* fewer runs: the query took longer than --slow")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps({s: {"load_s": f[0], "queries": f[1]} for s, f in figures.items()},
+                                                  indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

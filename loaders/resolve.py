@@ -1,0 +1,418 @@
+"""Entity resolution: land imported names and identifiers on the nodes already in the graph.
+
+Order of evidence, strongest first, and each match records which one it used (``from_match`` / ``to_match`` on the
+imported relationship):
+
+1. identifiers: UEI, DUNS, CIK, agency codes, then dataset ids kept in ``external_ids`` (``ftm:...``,
+   ``littlesis:...``, ``ori:...``);
+2. the exact name or an alias (case-insensitive) of a node of the same kind;
+3. the normalised name: legal-form noise (CORPORATION, CORP., INC, LLC, ...), punctuation, '&' and case removed, so
+   "MICROSOFT CORPORATION" lands on "Microsoft Corporation" and "Amazon Web Services, Inc." on "Amazon Web Services".
+
+A name match is refused when both sides carry the same kind of identifier with different values (two legal entities
+with one name). When nothing matches, the importer's own node (an id derived from the upstream record) is used and
+method ``imported`` is recorded; re-importing finds that node again and records ``imported`` again, so a re-import
+writes identical relationships.
+
+Uncertain cases never merge silently: an ambiguous match (two curated candidates), a name match refused because of
+conflicting identifiers, and near misses against curated nodes (one name starting with the other, e.g. "PALANTIR
+USG INC" vs "Palantir", or a close spelling) keep the imported node separate and go to the review file, where a
+curator can add an alias or identifier to the seeds and re-import.
+
+Memory: the maps hold the resolvable kinds (agencies, companies, people, products) of the store plus the nodes this
+import creates: they grow with distinct entities, never with rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from statetech.graph import cypher
+
+RESOLVABLE_KINDS = ("Agency", "Company", "Person", "Product")
+
+# Identifier schemes with their own node fields; any other scheme lives in external_ids as "scheme:value".
+FIELD_SCHEMES = ("uei", "duns", "cik", "agency_code")
+METHOD_BY_SCHEME = {"uei": "uei", "duns": "duns", "cik": "cik", "agency_code": "agency_code"}
+
+# Legal-form words dropped from the end of company names (repeatedly: "FOO HOLDINGS CO., LTD." -> "foo holdings").
+LEGAL_SUFFIXES = frozenset(
+    "inc incorporated corp corporation co company llc ltd limited lp llp plc pbc pc gmbh ag sa nv bv se ab oy".split()
+)
+_PUNCT = re.compile(r"[^\w\s]")
+_SPACES = re.compile(r"\s+")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def exact_key(name: str) -> str:
+    """Case and spacing folded, nothing else: the key for exact name and alias matches."""
+    return _SPACES.sub(" ", _fold(name)).strip()
+
+
+def normalise_name(name: str, kind: str = "Company") -> str:
+    """The comparison key for a name once legal-name noise is removed (see the module docstring)."""
+    text = _fold(name)
+    text = re.split(r"\b(?:d/b/a|dba|doing business as)\b", text)[0]
+    # Periods and apostrophes vanish ("U.S." -> "us", "L.L.C." -> "llc", "Macy's" -> "macys"); other punctuation
+    # separates words. Both sides of a comparison go through the same steps, so "Amazon.com" meets "amazoncom".
+    text = text.replace("&", " and ").replace(".", "").replace("'", "").replace("\u2019", "")
+    words = _PUNCT.sub(" ", text).split()
+    if words and words[0] == "the":
+        words = words[1:]
+    if kind in ("Company", "Product"):
+        while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+            words.pop()
+    if kind == "Agency":
+        if words[:2] == ["united", "states"] and len(words) > 2:
+            words = words[2:]
+        elif words[:1] == ["us"] and len(words) > 1:
+            words = words[1:]
+    return " ".join(words)
+
+
+def normalise_identifier(scheme: str, value: Any) -> str | None:
+    """Identifiers compared in one spelling: UEIs upper case, DUNS as 9 digits (spreadsheets drop leading zeros)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or text.upper() in ("NONE", "NULL", "N/A", "-NONE-"):
+        return None
+    if scheme == "duns":
+        digits = re.sub(r"\D", "", text)
+        return digits.zfill(9) if digits else None
+    if scheme == "cik":
+        digits = re.sub(r"\D", "", text)
+        return digits.lstrip("0") or None
+    if scheme in ("uei", "agency_code"):
+        return text.upper()
+    return text
+
+
+@dataclass
+class Match:
+    """Where a reference landed: the node id, how, and whether this call created that node (the caller emits it)."""
+
+    id: str
+    method: str
+    created: bool = False
+
+
+@dataclass
+class ReviewItem:
+    dataset: str
+    file: str
+    line: int | None
+    kind: str
+    imported_name: str
+    imported_ids: str
+    kept_as: str
+    candidate_id: str
+    candidate_name: str
+    reason: str
+
+
+REVIEW_COLUMNS = ("dataset", "file", "line", "kind", "imported_name", "imported_ids", "kept_as", "candidate_id",
+                  "candidate_name", "reason")
+
+
+@dataclass
+class ReviewLog:
+    """Uncertain matches, one line per (imported node, candidate, reason); written as CSV for curators."""
+
+    items: list[ReviewItem] = field(default_factory=list)
+    _seen: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def add(self, item: ReviewItem) -> None:
+        key = (item.kept_as, item.candidate_id, item.reason)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.items.append(item)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def write(self, path: str | Path) -> None:
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            writer = csv.writer(stream, lineterminator="\n")
+            writer.writerow(REVIEW_COLUMNS)
+            for item in self.items:
+                writer.writerow([getattr(item, c) if getattr(item, c) is not None else "" for c in REVIEW_COLUMNS])
+
+
+@dataclass
+class _Entity:
+    id: str
+    kind: str
+    name: str
+    curated: bool
+    identifiers: dict[str, str]
+
+
+class Resolver:
+    """Maps from identifiers and names to node ids, built once per import from the store (and the shipped seeds)."""
+
+    def __init__(self, dataset: str = "", review: ReviewLog | None = None) -> None:
+        self.dataset = dataset
+        self.review = review if review is not None else ReviewLog()
+        self._entities: dict[str, _Entity] = {}
+        self._by_identifier: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._by_exact: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        self._by_normal: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # curated nodes only: word -> ids, for near-miss review suggestions
+        self._curated_words: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._curated_keys: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._curated_normals: dict[str, dict[str, str]] = defaultdict(dict)  # kind -> normalised name -> id
+        self._cache: dict[tuple[str, str], Match] = {}
+        self._reviewed_now: set[str] = set()  # candidates already reviewed while resolving the current reference
+        # distinct entities matched, by (kind, method), and created, by kind: for the import summary
+        self.matched: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.created: Counter[str] = Counter()
+
+    # -- building ------------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_store(cls, store, dataset: str = "", review: ReviewLog | None = None,
+                   kinds: Sequence[str] = RESOLVABLE_KINDS, seeds: Path | None = None) -> Resolver:
+        """Index the store's resolvable nodes; seed files add their aliases and ids to nodes the store already has."""
+        resolver = cls(dataset, review)
+        for kind in kinds:
+            for row in store.run_read(cypher.resolver_entities(kind)):
+                resolver.add_entity(row)
+        if seeds is not None:
+            resolver.add_seed_aliases(seeds)
+        return resolver
+
+    def add_entity(self, row: dict[str, Any], curated: bool | None = None) -> None:
+        """Index one node given as a dict of its properties (id, kind, name, aliases, external_ids, uei, ...)."""
+        node_id, kind, name = row["id"], row["kind"], row.get("name") or row["id"]
+        is_curated = not row.get("imported_from") if curated is None else curated
+        identifiers: dict[str, str] = {}
+        for scheme in FIELD_SCHEMES:
+            value = normalise_identifier(scheme, row.get(scheme))
+            if value:
+                identifiers[scheme] = value
+        for ext in row.get("external_ids") or []:
+            scheme, _, value = str(ext).partition(":")
+            value = normalise_identifier(scheme.lower(), value)
+            if value:
+                identifiers.setdefault(scheme.lower(), value)
+                self._add_identifier(scheme.lower(), value, node_id)
+        for scheme, value in identifiers.items():
+            self._add_identifier(scheme, value, node_id)
+        entity = self._entities.get(node_id)
+        if entity is None:
+            entity = _Entity(node_id, kind, name, is_curated, identifiers)
+            self._entities[node_id] = entity
+        else:
+            for scheme, value in identifiers.items():
+                entity.identifiers.setdefault(scheme, value)
+        names = [(name, "name")] + [(a, "alias") for a in row.get("aliases") or [] if a]
+        for text, how in names:
+            key = exact_key(text)
+            bucket = self._by_exact[(kind, key)]
+            if not any(i == node_id for i, _ in bucket):
+                bucket.append((node_id, how))
+            normal = normalise_name(text, kind)
+            if normal:
+                nbucket = self._by_normal[(kind, normal)]
+                if node_id not in nbucket:
+                    nbucket.append(node_id)
+                if entity.curated:
+                    self._curated_keys[kind].append((normal, node_id))
+                    self._curated_normals[kind].setdefault(normal, node_id)
+                    for word in normal.split():
+                        if len(word) >= 3:
+                            self._curated_words[(kind, word)].add(node_id)
+
+    def _add_identifier(self, scheme: str, value: str, node_id: str) -> None:
+        bucket = self._by_identifier[(scheme, value)]
+        if node_id not in bucket:
+            bucket.append(node_id)
+
+    def add_seed_aliases(self, seeds: Path) -> None:
+        from statetech.loaders.curated import read_curated
+
+        bundle = read_curated([seeds])
+        for located in bundle.nodes:
+            node = located.record
+            if node.id in self._entities and node.kind in RESOLVABLE_KINDS:
+                self.add_entity({**node.properties(), "kind": node.kind}, curated=self._entities[node.id].curated)
+
+    def known(self, node_id: str) -> bool:
+        return node_id in self._entities
+
+    def kind_of(self, node_id: str) -> str | None:
+        entity = self._entities.get(node_id)
+        return entity.kind if entity else None
+
+    # -- resolving -----------------------------------------------------------------------------------------------------
+
+    def resolve(self, kind: str, name: str | None, identifiers: Iterable[tuple[str, Any]], derived_id: str,
+                *, file: str = "", line: int | None = None, use_names: bool = True,
+                candidate_ids: Sequence[str] = ()) -> Match:
+        """The node a reference lands on (see the module docstring); creates and indexes ``derived_id`` if none.
+
+        ``candidate_ids`` are statetech ids the upstream value names directly (a dataset that uses the same slugs,
+        or an entity exported by statetech): tried after identifiers, before names, as method ``id``.
+        """
+        cached = self._cache.get((kind, derived_id))
+        if cached is not None:
+            return Match(cached.id, cached.method)
+        self._reviewed_now = set()
+        ids = [(s.lower(), v) for s, v in ((s, normalise_identifier(s.lower(), v)) for s, v in identifiers) if v]
+        where = dict(file=file, line=line)
+        match = self._by_identifiers(kind, ids, derived_id, name, where)
+        if match is None:
+            for candidate in candidate_ids:
+                entity = self._entities.get(candidate)
+                if entity is not None and entity.kind == kind and candidate != derived_id:
+                    match = Match(candidate, "id")
+                    break
+        if match is None and use_names and name:
+            match = self._by_names(kind, name, ids, derived_id, where)
+        if match is None and derived_id in self._entities:
+            match = Match(derived_id, "imported")
+        if match is None:
+            self._near_misses(kind, name, ids, derived_id, where)
+            self.add_entity({"id": derived_id, "kind": kind, "name": name or derived_id,
+                             "external_ids": [f"{s}:{v}" for s, v in ids if s not in FIELD_SCHEMES],
+                             **{s: v for s, v in ids if s in FIELD_SCHEMES}},
+                            curated=False)
+            self.created[kind] += 1
+            match = Match(derived_id, "imported", created=True)
+        elif match.method != "imported":
+            self.matched[(kind, match.method)].add(match.id)
+        self._cache[(kind, derived_id)] = Match(match.id, match.method)
+        return match
+
+    def find_identifier(self, scheme: str, value: Any) -> str | None:
+        """The one node carrying this identifier (e.g. an FtM id imported by an earlier run), or None."""
+        value = normalise_identifier(scheme, value)
+        hits = self._by_identifier.get((scheme, value), []) if value else []
+        return hits[0] if len(hits) == 1 else None
+
+    def lookup(self, kind: str, text: str) -> Match | None:
+        """An exact, unambiguous name or alias match, or None; never creates (for tags and other loose mentions)."""
+        hits = self._by_exact.get((kind, exact_key(text)), [])
+        if len(hits) != 1:
+            return None
+        node_id, how = hits[0]
+        self.matched[(kind, how)].add(node_id)
+        return Match(node_id, how)
+
+    def _pick(self, kind: str, candidates: list[str], derived_id: str, name: str | None, ids, where,
+              what: str) -> str | None:
+        """One candidate, preferring curated nodes, then the importer's own; several equals go to review."""
+        candidates = [c for c in dict.fromkeys(candidates) if self._entities[c].kind == kind]
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return candidates[0]
+        curated = [c for c in candidates if self._entities[c].curated]
+        if len(curated) == 1:
+            return curated[0]
+        if derived_id in candidates and not curated:
+            return derived_id
+        pool = curated or candidates
+        for candidate in pool:
+            self._review(kind, name, ids, derived_id, candidate, f"ambiguous {what}: {len(pool)} nodes match", where)
+        return None
+
+    def _by_identifiers(self, kind, ids, derived_id, name, where) -> Match | None:
+        for scheme, value in ids:
+            hits = self._by_identifier.get((scheme, value))
+            if not hits:
+                continue
+            chosen = self._pick(kind, list(hits), derived_id, name, ids, where, f"{scheme} {value}")
+            if chosen:
+                method = "imported" if chosen == derived_id else METHOD_BY_SCHEME.get(scheme, "external_id")
+                return Match(chosen, method)
+        return None
+
+    def _conflicts(self, candidate: str, ids: list[tuple[str, str]]) -> str | None:
+        known = self._entities[candidate].identifiers
+        for scheme, value in ids:
+            if scheme in FIELD_SCHEMES and scheme in known and known[scheme] != value:
+                return f"same name but {scheme} {value} differs from the node's {known[scheme]}"
+        return None
+
+    def _by_names(self, kind, name, ids, derived_id, where) -> Match | None:
+        exact = self._by_exact.get((kind, exact_key(name)), [])
+        normal = self._by_normal.get((kind, normalise_name(name, kind)), []) if normalise_name(name, kind) else []
+        for method_of, pool in ((dict(exact), [i for i, _ in exact]), (None, list(normal))):
+            usable = []
+            for candidate in pool:
+                conflict = self._conflicts(candidate, ids)
+                if conflict:
+                    self._review(kind, name, ids, derived_id, candidate, conflict, where)
+                else:
+                    usable.append(candidate)
+            chosen = self._pick(kind, usable, derived_id, name, ids, where, f"name {name!r}") if usable else None
+            if chosen:
+                if chosen == derived_id:
+                    return Match(chosen, "imported")
+                return Match(chosen, method_of[chosen] if method_of else "normalised_name")
+            if usable:  # ambiguous: already reviewed; do not fall through to a looser key
+                return None
+        return None
+
+    def _near_misses(self, kind, name, ids, derived_id, where) -> None:
+        """Curated nodes this new node might be: flagged for review, never merged."""
+        if not name:
+            return
+        normal = normalise_name(name, kind)
+        candidates: set[str] = set()
+        for word in set(normal.split()):
+            if len(word) >= 3:
+                candidates |= self._curated_words.get((kind, word), set())
+        flagged: set[str] = set(self._reviewed_now)
+        words = normal.split()
+        for normal_key, node_id in self._curated_keys.get(kind, []):
+            if node_id not in candidates or node_id in flagged:
+                continue
+            theirs = normal_key.split()
+            shorter, longer = sorted((words, theirs), key=len)
+            if shorter and longer[: len(shorter)] == shorter:
+                flagged.add(node_id)
+                self._review(kind, name, ids, derived_id, node_id,
+                             f"one name starts with the other ({normal!r} / {normal_key!r})", where)
+        if len(normal) >= 6:
+            normals = self._curated_normals.get(kind, {})
+            # A ratio of 0.85 needs lengths within about 30% of each other; filtering on that (and on the first
+            # letter, which a near-identical spelling shares) keeps this cheap when thousands of names are new.
+            pool = [k for k in normals if k[:1] == normal[:1] and abs(len(k) - len(normal)) <= len(normal) // 3 + 1]
+            for close in difflib.get_close_matches(normal, pool, n=3, cutoff=0.85):
+                node_id = normals[close]
+                if node_id not in flagged:
+                    flagged.add(node_id)
+                    self._review(kind, name, ids, derived_id, node_id,
+                                 f"names spelled alike ({normal!r} / {close!r})", where)
+
+    def _review(self, kind, name, ids, derived_id, candidate, reason, where) -> None:
+        self._reviewed_now.add(candidate)
+        entity = self._entities.get(candidate)
+        self.review.add(ReviewItem(
+            dataset=self.dataset, file=where.get("file", ""), line=where.get("line"), kind=kind,
+            imported_name=name or "", imported_ids=" ".join(f"{s}:{v}" for s, v in ids), kept_as=derived_id,
+            candidate_id=candidate, candidate_name=entity.name if entity else "", reason=reason))
+
+    # -- summary -------------------------------------------------------------------------------------------------------
+
+    def matched_counts(self) -> dict[str, dict[str, int]]:
+        """kind -> method -> distinct nodes matched (excluding the importer's own nodes found again)."""
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        for (kind, method), ids in sorted(self.matched.items()):
+            out[kind][method] = len(ids)
+        return dict(out)

@@ -1,0 +1,386 @@
+"""USAspending contract downloads: Prime Award Summaries (286 columns) and Prime Transactions (297 columns).
+
+Each award becomes a ``Contract`` (``contract:usa-<contract_award_unique_key>``) citing its USAspending permalink,
+``AWARDED`` by the awarding sub-agency and ``AWARDED_TO`` the recipient. The sub-agency is ``PART_OF`` the awarding
+agency, the recipient ``SUBSIDIARY_OF`` its parent (by UEI), and an order ``CHILD_OF`` its parent IDV. Agencies land
+on curated nodes by agency code or name, recipients by UEI, DUNS, alias or normalised name
+(:mod:`statetech.loaders.resolve`); new ones are created with ids derived from those codes. Award records are
+government records: confidence ``confirmed``.
+
+Money, and why importing an award summary and its transactions never double counts
+------------------------------------------------------------------------------------
+Both files carry the award's own totals on every row, computed by USAspending over all of the award's transactions:
+the summary's ``total_obligated_amount`` (``total_dollars_obligated`` in older downloads) and the transactions'
+``total_dollars_obligated``, plus ``current_total_value_of_award`` and ``potential_total_value_of_award`` in both.
+The Contract's ``obligated_usd`` / ``current_usd`` / ``potential_usd`` are always those award-level totals, never a
+sum of per-transaction ``federal_action_obligation`` values, so:
+
+* the transactions of one award fold onto one Contract node (they are never nodes themselves); in a transactions
+  file, the award's values come from its latest transaction row (latest ``action_date``, then highest modification
+  number), its start date is the earliest seen and its description is the base transaction's (modification 0);
+* importing the summary and the transactions of an award, in either order and any number of times, leaves one
+  Contract whose obligated amount is the award total once;
+* when both have been imported, the summary wins: it describes the award as a whole, so a later transactions import
+  does not overwrite a Contract (or its AWARDED / AWARDED_TO edges) that came from a summary
+  (:data:`~statetech.loaders.importing.PRECEDENCE`).
+
+Parent IDVs referenced by an order are created as small reference nodes (``imported_from`` =
+``usaspending:reference``) that never overwrite the IDV's own record when that is imported.
+
+Memory: an award summary file streams in constant memory (plus the resolution maps, which grow with distinct
+agencies and recipients). A transactions file keeps, between its two passes, one small entry per award (the line of
+its latest row, its earliest start, its base description).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from statetech.graph.errors import Problem
+from statetech.graph.model import Agency, Company, Contract, Relationship, Source
+from statetech.loaders.common import (
+    BadValue,
+    CsvRow,
+    CsvSpec,
+    CsvStream,
+    Progress,
+    RecentSet,
+    clean_text,
+    column_key,
+    http_url,
+    parse_amount,
+    parse_date,
+    slug,
+)
+from statetech.loaders.importing import PRECEDENCE, CheckResult, Emitted, Importer, build, register
+from statetech.loaders.resolve import Resolver, normalise_name
+
+AWARDS = "usaspending:awards"
+TRANSACTIONS = "usaspending:transactions"
+REFERENCE = "usaspending:reference"
+PRECEDENCE.update({AWARDS: 30, TRANSACTIONS: 20, REFERENCE: 10})
+
+PUBLISHER = "USAspending.gov (U.S. Department of the Treasury)"
+PERMALINK = "https://www.usaspending.gov/award/{key}/"
+
+_COMMON_OPTIONAL = (
+    "awarding_agency_code", "awarding_sub_agency_code", "awarding_office_name", "parent_award_agency_id",
+    "parent_award_id_piid", "current_total_value_of_award", "potential_total_value_of_award",
+    "period_of_performance_start_date", "period_of_performance_current_end_date", "recipient_uei",
+    "recipient_duns", "recipient_parent_uei", "recipient_parent_duns", "recipient_parent_name",
+    "recipient_country_code", "award_type_code", "award_type", "idv_type_code", "idv_type",
+    "prime_award_base_transaction_description", "product_or_service_code", "product_or_service_code_description",
+    "naics_code", "naics_description", "usaspending_permalink", "last_modified_date",
+)
+_REQUIRED = ("contract_award_unique_key", "award_id_piid", "awarding_agency_name", "awarding_sub_agency_name",
+             "recipient_name")
+_RENAMES = {
+    "contract_award_unique_key": ("generated_unique_award_id", "award_unique_key"),
+    "award_id_piid": ("piid",),
+    "recipient_uei": ("awardee_or_recipient_uei",),
+    "recipient_duns": ("awardee_or_recipient_uniqu", "recipient_duns_number"),
+    "recipient_name": ("awardee_or_recipient_legal", "recipient_legal_name"),
+    "total_obligated_amount": ("total_dollars_obligated",),
+    "usaspending_permalink": ("usaspending_award_permalink",),
+}
+
+AWARD_SPEC = CsvSpec(
+    format_label="USAspending Contracts Prime Award Summaries download",
+    required=_REQUIRED,
+    optional=(*_COMMON_OPTIONAL, "award_base_action_date", "award_latest_action_date"),
+    renames=_RENAMES,
+    one_of=(("total_obligated_amount",),),
+)
+TRANSACTION_SPEC = CsvSpec(
+    format_label="USAspending Contracts Prime Transactions download",
+    required=(*_REQUIRED, "contract_transaction_unique_key", "action_date"),
+    optional=(*_COMMON_OPTIONAL, "modification_number", "federal_action_obligation", "transaction_description"),
+    renames={k: v for k, v in _RENAMES.items() if k != "total_obligated_amount"},
+    one_of=(("total_dollars_obligated",),),
+)
+
+# USAspending award type codes -> the model's award types
+AWARD_TYPES = {"A": "bpa_call", "B": "purchase_order", "C": "delivery_order", "D": "definitive_contract"}
+IDV_TYPES = {"IDV_E": "bpa", "E": "bpa"}
+
+AMOUNT_COLUMNS = ("total_obligated_amount", "total_dollars_obligated", "current_total_value_of_award",
+                  "potential_total_value_of_award", "federal_action_obligation")
+DATE_COLUMNS = ("period_of_performance_start_date", "period_of_performance_current_end_date", "last_modified_date",
+                "award_latest_action_date", "award_base_action_date", "action_date")
+
+
+@dataclass
+class _Parsed:
+    key: str
+    amounts: dict[str, float | None]
+    dates: dict[str, str | None]
+
+
+@register
+class UsaspendingImporter(Importer):
+    """Contracts Prime Award Summaries or Prime Transactions CSV (also inside the downloaded .zip)."""
+
+    format = "usaspending"
+    title = "USAspending contract downloads (Prime Award Summaries, Prime Transactions)"
+    suffixes = (".csv",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stream: CsvStream | None = None
+        self.transactions = False
+        # transactions only: award key -> [(action date, modification), line, earliest start, base description]
+        self._latest: dict[str, list[Any]] = {}
+        self._stubs = RecentSet()
+        self._linked = RecentSet()
+
+    @property
+    def empty_rows(self) -> int:
+        return self.stream.empty_rows if self.stream else 0
+
+    def header_problems(self) -> list[Problem]:
+        probe = CsvStream(self.file, CsvSpec("USAspending download", required=()))
+        if probe.header_problems:
+            return probe.header_problems
+        keys = {column_key(c) for c in probe.header}
+        name = self.file.name
+        if "assistance_award_unique_key" in keys or "award_id_fain" in keys:
+            return [Problem(name, 1, "this is a USAspending Assistance (grants, loans) download, not Contracts",
+                            hint="statetech imports Contracts downloads: Prime Award Summaries or Prime Transactions")]
+        if "subaward_number" in keys or "prime_award_unique_key" in keys and "contract_award_unique_key" not in keys:
+            return [Problem(name, 1, "this is a USAspending Subawards download, which statetech does not import yet",
+                            hint="import the Contracts Prime Award Summaries or Prime Transactions file")]
+        if "aosnumber" in keys:
+            return [Problem(name, 1, "this looks like an Atlas of Surveillance CSV, not a USAspending download",
+                            hint="use 'statetech import atlas'")]
+        self.transactions = "contract_transaction_unique_key" in keys
+        self.stream = CsvStream(self.file, TRANSACTION_SPEC if self.transactions else AWARD_SPEC)
+        return self.stream.header_problems
+
+    def records(self, progress: Progress, limit: int | None) -> Iterator[Any]:
+        assert self.stream is not None
+        return self.stream.rows(progress, limit)
+
+    # -- pass 1 --------------------------------------------------------------------------------------------------------
+
+    def _parse(self, row: CsvRow) -> tuple[_Parsed | None, list[Problem]]:
+        problems: list[Problem] = []
+        key = row.get("contract_award_unique_key").strip()
+        if not key:
+            problems.append(Problem(self.file.name, row.line, "no award key", column="contract_award_unique_key",
+                                    hint="every USAspending row has one; was the column emptied in a spreadsheet?"))
+        amounts: dict[str, float | None] = {}
+        for column in AMOUNT_COLUMNS:
+            if column in row.present:
+                try:
+                    amounts[column] = parse_amount(row.get(column))
+                except BadValue as exc:
+                    problems.append(Problem(self.file.name, row.line, str(exc), record_id=key or None, column=column,
+                                            hint="write a number such as 1234.56 ($ and thousands commas are fine)"))
+        dates: dict[str, str | None] = {}
+        for column in DATE_COLUMNS:
+            if column in row.present:
+                try:
+                    dates[column] = parse_date(row.get(column))
+                except BadValue as exc:
+                    problems.append(Problem(self.file.name, row.line, str(exc), record_id=key or None, column=column,
+                                            hint="write YYYY-MM-DD (MM/DD/YY from spreadsheets is read too)"))
+        link = row.get("usaspending_permalink").strip()
+        if link and not http_url(link):
+            problems.append(Problem(self.file.name, row.line, f"{link!r} is not a URL", record_id=key or None,
+                                    column="usaspending_permalink"))
+        if key and not problems and not self._published(dates):
+            problems.append(Problem(self.file.name, row.line, "no date to cite the award record by",
+                                    record_id=key, column="last_modified_date",
+                                    hint="keep last_modified_date or the action dates in the file"))
+        return (_Parsed(key, amounts, dates) if not problems else None), problems
+
+    def check(self, record: CsvRow) -> CheckResult:
+        _, problems = self._parse(record)
+        return problems or None
+
+    def prepare(self, record: CsvRow) -> None:
+        if not self.transactions:
+            return
+        parsed, _ = self._parse(record)
+        assert parsed is not None
+        order = (parsed.dates.get("action_date") or "", _modification_order(record.get("modification_number")))
+        start = parsed.dates.get("period_of_performance_start_date") or parsed.dates.get("action_date")
+        entry = self._latest.get(parsed.key)
+        base_description = None
+        if record.get("modification_number").strip() in ("0", "00", ""):
+            base_description = clean_text(record.get("transaction_description"))
+        if entry is None:
+            self._latest[parsed.key] = [order, record.line, start, base_description]
+            return
+        if order >= entry[0]:
+            entry[0], entry[1] = order, record.line
+        if start and (entry[2] is None or start < entry[2]):
+            entry[2] = start
+        if base_description and not entry[3]:
+            entry[3] = base_description
+
+    # -- pass 2 --------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _published(dates: dict[str, str | None]) -> str | None:
+        return (dates.get("last_modified_date") or dates.get("award_latest_action_date") or dates.get("action_date")
+                or dates.get("period_of_performance_start_date"))
+
+    def convert(self, record: CsvRow, resolver: Resolver, phase: str) -> Emitted:
+        parsed, _ = self._parse(record)
+        assert parsed is not None
+        row, key, file, line = record, parsed.key, self.file.name, record.line
+        start_override = description_override = None
+        if self.transactions:
+            entry = self._latest[key]
+            if entry[1] != line:
+                return Emitted(skip="transaction folded onto its award (the award's latest row carries it)")
+            start_override, description_override = entry[2], entry[3]
+        tag = TRANSACTIONS if self.transactions else AWARDS
+        out = Emitted()
+        piid = clean_text(row.get("award_id_piid")) or key
+        source = Source(
+            id=f"source:usa-{slug(key)}",
+            url=http_url(row.get("usaspending_permalink")) or PERMALINK.format(key=key),
+            title=f"USAspending award {piid}",
+            publisher=PUBLISHER,
+            published=self._published(parsed.dates),
+        )
+        out.sources.append(source)
+        sources = [source.id]
+
+        # the award
+        obligated = parsed.amounts.get("total_obligated_amount", parsed.amounts.get("total_dollars_obligated"))
+        own_description = row.get("transaction_description" if self.transactions
+                                  else "prime_award_base_transaction_description")
+        description = description_override or clean_text(own_description)
+        contract_id = f"contract:usa-{slug(key)}"
+        naics = _code_and_text(row.get("naics_code"), row.get("naics_description"))
+        psc = _code_and_text(row.get("product_or_service_code"), row.get("product_or_service_code_description"))
+        office = clean_text(row.get("awarding_office_name"))
+        contract, problems = build(
+            Contract, file, line, key,
+            id=contract_id, name=f"{piid}: {_clip(description, 80)}" if description else piid,
+            award_id=piid, award_type=_award_type(row), obligated_usd=obligated,
+            current_usd=parsed.amounts.get("current_total_value_of_award"),
+            potential_usd=parsed.amounts.get("potential_total_value_of_award"),
+            start_date=start_override or parsed.dates.get("period_of_performance_start_date"),
+            end_date=parsed.dates.get("period_of_performance_current_end_date"),
+            description=description, naics=naics, psc=psc,
+            notes=f"Awarding office: {office}" if office else None,
+            external_ids=[f"usaspending:{key}", f"piid:{piid}"],
+            sources=sources, confidence="confirmed", imported_from=tag,
+        )
+        if contract is None:
+            return Emitted(skip="award record rejected by the model: " + "; ".join(p.message for p in problems))
+        out.nodes.append(contract)
+
+        # awarding agency and sub-agency
+        top = self._agency(resolver, out, row.get("awarding_agency_name"), row.get("awarding_agency_code"),
+                           sources, tag, line)
+        sub = self._agency(resolver, out, row.get("awarding_sub_agency_name"), row.get("awarding_sub_agency_code"),
+                           sources, tag, line)
+        awarding = sub or top
+        if sub and top and sub.id != top.id and sub.created:
+            out.relationships.append(_rel(sub.id, "PART_OF", top.id, sources, tag, sub.method, top.method))
+        if awarding:
+            out.relationships.append(_rel(awarding.id, "AWARDED", contract_id, sources, tag, awarding.method, None))
+
+        # recipient and its parent
+        recipient = self._company(resolver, out, row.get("recipient_name"), row.get("recipient_uei"),
+                                  row.get("recipient_duns"), row.get("recipient_country_code"), sources, tag, line)
+        if recipient:
+            out.relationships.append(_rel(contract_id, "AWARDED_TO", recipient.id, sources, tag, None,
+                                          recipient.method, amount_usd=obligated))
+            parent_uei = row.get("recipient_parent_uei").strip()
+            parent_name = row.get("recipient_parent_name").strip()
+            same = (parent_uei and parent_uei.upper() == row.get("recipient_uei").strip().upper()) or (
+                not parent_uei and normalise_name(parent_name) == normalise_name(row.get("recipient_name")))
+            if (parent_uei or parent_name) and not same:
+                parent = self._company(resolver, out, parent_name, parent_uei, row.get("recipient_parent_duns"),
+                                       None, sources, tag, line)
+                if parent and parent.id != recipient.id and self._linked.add((recipient.id, parent.id)):
+                    if recipient.created or parent.created:
+                        out.relationships.append(_rel(recipient.id, "SUBSIDIARY_OF", parent.id, sources, tag,
+                                                      recipient.method, parent.method))
+
+        # parent IDV of an order
+        parent_piid = clean_text(row.get("parent_award_id_piid"))
+        if parent_piid:
+            parent_key = f"CONT_IDV_{parent_piid}_{clean_text(row.get('parent_award_agency_id')) or '-NONE-'}"
+            parent_id = f"contract:usa-{slug(parent_key)}"
+            if parent_id != contract_id:
+                if self._stubs.add(parent_id):
+                    out.nodes.append(Contract(
+                        id=parent_id, name=f"IDV {parent_piid}", award_id=parent_piid, award_type="idv",
+                        external_ids=[f"usaspending:{parent_key}", f"piid:{parent_piid}"],
+                        notes="Referenced as the parent award of an order; import the IDV's own record for details.",
+                        sources=sources, confidence="confirmed", imported_from=REFERENCE))
+                out.relationships.append(_rel(contract_id, "CHILD_OF", parent_id, sources, tag, None, None))
+        return out
+
+    def _agency(self, resolver: Resolver, out: Emitted, name: str, code: str, sources, tag, line):
+        name, code = clean_text(name), clean_text(code)
+        if not name and not code:
+            return None
+        derived = f"agency:usa-{slug(code)}" if code else f"agency:usa-{slug(normalise_name(name, 'Agency'))}"
+        match = resolver.resolve("Agency", name, [("agency_code", code)], derived, file=self.file.name, line=line)
+        if match.created:
+            out.nodes.append(Agency(id=match.id, name=name or f"Agency {code}", agency_code=code, level="federal",
+                                    country="US", sources=sources, confidence="confirmed", imported_from=tag))
+        return match
+
+    def _company(self, resolver: Resolver, out: Emitted, name: str, uei: str, duns: str, country: str | None,
+                 sources, tag, line):
+        name, uei, duns = clean_text(name), clean_text(uei), clean_text(duns)
+        if not name and not uei and not duns:
+            return None
+        if uei:
+            derived = f"company:usa-uei-{slug(uei)}"
+        elif duns:
+            derived = f"company:usa-duns-{slug(duns.zfill(9))}"
+        else:
+            derived = f"company:usa-name-{slug(normalise_name(name))}"
+        match = resolver.resolve("Company", name, [("uei", uei), ("duns", duns)], derived, file=self.file.name,
+                                 line=line)
+        if match.created:
+            out.nodes.append(Company(id=match.id, name=name or f"Recipient {uei or duns}", uei=uei,
+                                     duns=duns.zfill(9) if duns and duns.isdigit() else duns,
+                                     country=clean_text(country), sources=sources, confidence="confirmed",
+                                     imported_from=tag))
+        return match
+
+
+def _rel(from_id: str, rel_type: str, to_id: str, sources: list[str], tag: str, from_match, to_match,
+         **extra: Any) -> Relationship:
+    return Relationship(**{"from": from_id, "to": to_id}, type=rel_type, sources=sources, confidence="confirmed",
+                        imported_from=tag, from_match=from_match, to_match=to_match, **extra)
+
+
+def _award_type(row: CsvRow) -> str | None:
+    code = row.get("award_type_code").strip().upper()
+    if code in AWARD_TYPES:
+        return AWARD_TYPES[code]
+    idv = row.get("idv_type_code").strip().upper()
+    if idv:
+        return IDV_TYPES.get(idv, "idv")
+    return "other" if code else None
+
+
+def _modification_order(text: str) -> tuple[int, str]:
+    value = (text or "").strip()
+    return (int(value), value) if value.isdigit() else (-1 if not value else 0, value)
+
+
+def _code_and_text(code: str, text: str) -> str | None:
+    code, text = clean_text(code), clean_text(text)
+    if code and text:
+        return f"{code}: {text}"
+    return code or text
+
+
+def _clip(text: str | None, size: int) -> str:
+    text = text or ""
+    return text if len(text) <= size else text[: size - 1].rstrip() + "…"

@@ -1,0 +1,28 @@
+// name: actions/by-year
+// title: Employee actions per year
+// description: >-
+//   How many employee actions started each year, by type, with the sum of the participant counts that are known and
+//   the action ids; optionally only actions against one company (aimed at it, its subsidiaries, their contracts or
+//   products, or organised at them). Actions without a date are counted under an empty year.
+// params:
+//   company: {type: entity, kind: Company, help: "only actions targeting or organised at this company or its subsidiaries"}
+// returns: [year, action_type, actions, known_participants, action_ids]
+CALL () {
+  MATCH (ac:EmployeeAction)
+  WHERE $company IS NULL
+  RETURN ac
+  UNION
+  MATCH (:Company {id: $company})<-[:SUBSIDIARY_OF*0..6]-(:Company)<-[:TARGETS|ORGANIZED_AT]-(ac:EmployeeAction)
+  RETURN ac
+  UNION
+  MATCH (:Company {id: $company})<-[:SUBSIDIARY_OF*0..6]-(:Company)<-[:AWARDED_TO|SUBCONTRACTED_TO]-(:Contract)
+        <-[:TARGETS]-(ac:EmployeeAction)
+  RETURN ac
+  UNION
+  MATCH (:Company {id: $company})<-[:SUBSIDIARY_OF*0..6]-(:Company)-[:PROVIDES]->(:Product)<-[:TARGETS]-(ac:EmployeeAction)
+  RETURN ac
+}
+WITH ac, coalesce(substring(ac.start_date, 0, 4), '') AS year ORDER BY ac.id
+RETURN year, coalesce(ac.action_type, 'other') AS action_type, count(ac) AS actions,
+       sum(coalesce(ac.participants, 0)) AS known_participants, collect(ac.id) AS action_ids
+ORDER BY year, action_type

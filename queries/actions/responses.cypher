@@ -1,0 +1,16 @@
+// name: actions/responses
+// title: Responses to employee actions
+// description: >-
+//   How companies and people publicly responded to employee actions, with the date of the action and of the
+//   response and the sources; optionally only responses by one company (or its people and subsidiaries).
+// params:
+//   company: {type: entity, kind: Company, help: "only responses by this company, its subsidiaries or people who work for them"}
+// returns: [action, action_name, action_date, responder, responder_name, responder_kind, response_date, confidence, sources]
+MATCH (r:Entity)-[resp:RESPONDED_TO]->(ac:EmployeeAction)
+WHERE $company IS NULL
+   OR EXISTS { MATCH (r)-[:SUBSIDIARY_OF*0..6]->(:Company {id: $company}) }
+   OR EXISTS { MATCH (r)-[:WORKS_FOR]->(:Company)-[:SUBSIDIARY_OF*0..6]->(:Company {id: $company}) }
+RETURN ac.id AS action, ac.name AS action_name, ac.start_date AS action_date, r.id AS responder,
+       r.name AS responder_name, r.kind AS responder_kind, resp.start_date AS response_date,
+       resp.confidence AS confidence, resp.sources AS sources
+ORDER BY coalesce(ac.start_date, ''), ac.id, r.id, resp.id

@@ -1,0 +1,33 @@
+// name: records/newest
+// title: Newest records
+// description: >-
+//   Entities and relationships ordered by the publication date of the newest source they cite, newest first: what
+//   the graph learned most recently. Optionally only records with a source published on or after a date. Records
+//   whose sources are all missing from the graph are left out (see records/unsourced).
+// params:
+//   since: {type: date, help: "only records whose newest source was published on or after this date"}
+//   limit: {type: int, default: 50, help: "at most this many rows"}
+// returns: [newest_source_date, record, id, kind, description, confidence, sources]
+CALL () {
+  MATCH (n:Entity)
+  UNWIND n.sources AS sid
+  MATCH (s:Source {id: sid})
+  WITH n, max(s.published) AS newest
+  WHERE $since IS NULL OR newest >= $since
+  WITH n, newest ORDER BY newest DESC, n.id LIMIT $limit
+  RETURN newest AS newest_source_date, 'entity' AS record, n.id AS id, n.kind AS kind, n.name AS description,
+         n.confidence AS confidence, n.sources AS sources
+  UNION ALL
+  MATCH (:Entity)-[r]->(:Entity)
+  UNWIND r.sources AS sid
+  MATCH (s:Source {id: sid})
+  WITH r, max(s.published) AS newest
+  WHERE $since IS NULL OR newest >= $since
+  WITH r, newest ORDER BY newest DESC, r.id LIMIT $limit
+  RETURN newest AS newest_source_date, 'relationship' AS record, r.id AS id, type(r) AS kind,
+         startNode(r).name + ' ' + type(r) + ' ' + endNode(r).name AS description, r.confidence AS confidence,
+         r.sources AS sources
+}
+RETURN newest_source_date, record, id, kind, description, confidence, sources
+ORDER BY newest_source_date DESC, record, id
+LIMIT $limit
