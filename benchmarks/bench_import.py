@@ -19,6 +19,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,13 +114,14 @@ def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False) -
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     contracts = store.run_read("MATCH (c:Contract) WHERE c.imported_from = 'usaspending:awards' "
                                "RETURN count(c) AS n").rows[0]["n"]
-    print(json.dumps({"store": store_name + (" dry-run" if dry_run else ""), "rows": summary.rows_read, "seconds": round(elapsed, 1),
+    print(json.dumps({"store": store_name + (" dry-run" if dry_run else ""), "rows": summary.rows_read,
+                      "seconds": round(elapsed, 1),
                       "rows_per_s": round(summary.rows_read / elapsed), "peak_rss_mb": round(peak),
                       "rss_before_import_mb": round(baseline), "contracts": contracts,
                       "nodes_created": dict(summary.nodes_created),
                       "matched": summary.matched}), flush=True)
-    if store_name == "neo4j":
-        store.clear()
+    # No clear() afterwards: deleting a million-node graph is the server's job, not the benchmark's (the parent
+    # starts a fresh server for each size and removes its data when it stops).
     store.close()
 
 
@@ -139,19 +141,19 @@ def main() -> None:
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-import-"))
     workdir.mkdir(parents=True, exist_ok=True)
     stores = args.stores.split(",")
-    server = None
-    env = dict(os.environ)
-    if "neo4j" in stores and not env.get("NEO4J_URI"):
-        from neo4j_server import Neo4jServer
+    print(f"{'store':10} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MB':>12}", flush=True)
+    for size in (int(s) for s in args.rows.split(",")):
+        server = None
+        env = dict(os.environ)
+        if "neo4j" in stores and not env.get("NEO4J_URI"):
+            from neo4j_server import Neo4jServer
 
-        server = Neo4jServer(heap=os.environ.get("STATETECH_BENCH_HEAP", "6g"), pagecache_mb=2048)
-        server.start()
-        env["NEO4J_URI"] = server.uri
-        if server.auth:
-            env["NEO4J_USERNAME"], env["NEO4J_PASSWORD"] = server.auth
-    try:
-        print(f"{'store':10} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MB':>12}", flush=True)
-        for size in (int(s) for s in args.rows.split(",")):
+            server = Neo4jServer(heap=os.environ.get("STATETECH_BENCH_HEAP", "6g"), pagecache_mb=2048)
+            server.start()
+            env["NEO4J_URI"] = server.uri
+            if server.auth:
+                env["NEO4J_USERNAME"], env["NEO4J_PASSWORD"] = server.auth
+        try:
             data = workdir / f"Contracts_PrimeAwardSummaries_synthetic_{size}.csv"
             if not data.exists():
                 started = time.perf_counter()
@@ -160,23 +162,29 @@ def main() -> None:
                       f"{time.perf_counter() - started:.0f}s", flush=True)
             for store_name in stores:
                 db = workdir / f"bench-{size}.grafeo" if store_name == "embedded" else None
-                if db is not None and db.exists():
-                    db.unlink()
+                _remove_store(db)
                 command = [sys.executable, __file__, "--child", store_name, str(data), str(db or "-")]
                 proc = subprocess.run(command + (["--dry-run"] if args.dry_run else []), env=env,
                                       capture_output=True, text=True)
                 if proc.returncode != 0:
-                    print(f"# {store_name} {size}: failed\n{proc.stderr[-3000:]}", flush=True)
+                    print(f"# {store_name} {size}: failed\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}",
+                          flush=True)
                     continue
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
-                print(f"{result['store']:10} {result['rows']:>10,} {result['seconds']:>9,.1f} {result['rows_per_s']:>9,} "
-                      f"{result['peak_rss_mb']:>12,}", flush=True)
+                print(f"{result['store']:10} {result['rows']:>10,} {result['seconds']:>9,.1f} "
+                      f"{result['rows_per_s']:>9,} {result['peak_rss_mb']:>12,}", flush=True)
                 print(f"# {json.dumps(result)}", flush=True)
-                if db is not None and db.exists():
-                    db.unlink()
-    finally:
-        if server:
-            server.stop()
+                _remove_store(db)
+        finally:
+            if server:
+                server.stop()
+
+
+def _remove_store(db: Path | None) -> None:
+    """An embedded store is a file plus its write-ahead log folder."""
+    if db is not None:
+        db.unlink(missing_ok=True)
+        shutil.rmtree(db.with_name(db.name + ".wal"), ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,15 @@ RETURN count(r) AS written
 
 # --- housekeeping ---------------------------------------------------------------------------------------------------
 
+# Relationships go first, in bounded batches: DETACH DELETE of a hub (an agency with 100k awards) would pull all its
+# relationships into one transaction and exceed Neo4j's transaction memory limit on a large graph.
+DELETE_RELATIONSHIP_BATCH = """
+MATCH ()-[r]->()
+WITH r LIMIT $batch
+DELETE r
+RETURN count(*) AS deleted
+"""
+
 DELETE_BATCH = """
 MATCH (n)
 WITH n LIMIT $batch
@@ -176,11 +185,13 @@ ORDER BY id
 """
 
 # One hop out from a frontier of ids; the caller walks hop by hop so both stores expand identically and hubs can be
-# capped per node before the next hop.
+# capped per node before the next hop. Every statetech relationship stores its ends' ids as r.from / r.to: reading them
+# avoids startNode()/endNode(), which the embedded engine answers by scanning all edges.
 NEIGHBOURHOOD_HOP = f"""
 MATCH (a:{ENTITY_LABEL})-[r]-(b:{ENTITY_LABEL})
 WHERE a.id IN $ids
-RETURN a.id AS origin, r.id AS id, type(r) AS type, startNode(r).id AS source, endNode(r).id AS target,
+RETURN a.id AS origin, r.id AS id, type(r) AS type,
+       coalesce(r.from, startNode(r).id) AS source, coalesce(r.to, endNode(r).id) AS target,
        properties(r) AS props, b.id AS neighbour
 ORDER BY origin, id
 """
@@ -247,6 +258,8 @@ def shortest_paths(max_hops: int) -> str:
     """Every shortest path of up to ``max_hops`` hops, in either direction, between ``$from`` and ``$to``.
 
     At most ``$cap`` paths come back, in engine order; the caller sorts them, so both stores show the same ones.
+    Each hop's start is read from ``r.from`` (stored on every statetech relationship): Grafeo answers startNode()
+    by scanning the edges, and coalesce() only evaluates it for an edge made outside statetech.
     """
     if isinstance(max_hops, bool) or not isinstance(max_hops, int) or not 1 <= max_hops <= MAX_PATH_HOPS:
         raise ValueError(f"max_hops must be a whole number from 1 to {MAX_PATH_HOPS}, not {max_hops!r}")
@@ -258,5 +271,5 @@ WITH p LIMIT $cap
 RETURN [n IN nodes(p) | properties(n)] AS nodes,
        [r IN relationships(p) | properties(r)] AS relationships,
        [r IN relationships(p) | type(r)] AS types,
-       [r IN relationships(p) | startNode(r).id] AS starts
+       [r IN relationships(p) | coalesce(r.from, startNode(r).id)] AS starts
 """

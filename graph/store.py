@@ -160,13 +160,16 @@ class GraphStore(ABC):
         return summary
 
     def clear(self, batch: int = 10_000) -> int:
-        deleted = 0
-        while True:
-            result = self.run_write(cypher.DELETE_BATCH, {"batch": batch})
-            count = result.rows[0]["deleted"] if result.rows else 0
-            deleted += count
-            if count < batch:
-                return deleted
+        """Delete everything in bounded transactions; returns the number of nodes deleted."""
+        for statement in (cypher.DELETE_RELATIONSHIP_BATCH, cypher.DELETE_BATCH):
+            deleted = 0
+            while True:
+                result = self.run_write(statement, {"batch": batch})
+                count = result.rows[0]["deleted"] if result.rows else 0
+                deleted += count
+                if count < batch:
+                    break
+        return deleted
 
     def known_ids(self) -> dict[str, str]:
         return {row["id"]: row["kind"] for row in self.run_read(cypher.KNOWN_ENTITIES)}
@@ -223,7 +226,10 @@ class Neo4jStore(GraphStore):
         auth = (user or "neo4j", password) if password is not None else None
         shown = redact_uri(uri)
         try:
-            self._driver = neo4j.GraphDatabase.driver(uri, auth=auth, user_agent="statetech")
+            # Server notifications ("property key does not exist", ...) would otherwise be printed as warnings in
+            # the middle of CLI output; queries that are wrong still fail with an error.
+            self._driver = neo4j.GraphDatabase.driver(uri, auth=auth, user_agent="statetech",
+                                                      notifications_min_severity="OFF")
             self._driver.verify_connectivity()
         except AuthError as exc:
             raise StoreUnavailable(
@@ -393,6 +399,14 @@ class GrafeoStore(GraphStore):
                     "this query tries to write, but it ran read-only (embedded store); use a write command to change data"
                 ) from exc
             raise QueryError(f"the embedded store rejected the query: {text.splitlines()[0]}") from exc
+        except BaseException as exc:
+            # A panic inside the Rust engine arrives as pyo3's PanicException (a BaseException): the query failed,
+            # the process did not, so it is reported like any other rejected query.
+            if type(exc).__name__ != "PanicException":
+                raise
+            first = (str(exc).splitlines() or ["internal error"])[0]
+            raise QueryError(f"the embedded store failed on this query (engine panic: {first}); "
+                             "try narrowing it, or run it on Neo4j") from exc
 
     def run_read(self, query: str, params: dict[str, Any] | None = None) -> QueryResult:
         return self._execute(self._open(writable=False), query, params, write=False)

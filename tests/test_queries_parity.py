@@ -121,6 +121,10 @@ BROKEN_PROVENANCE = (
     "SET n.sources = n.sources + ['source:example-never-loaded', 'source:example-also-missing']",
     "MATCH (n:Entity {id: 'agency:example-dept'}) SET n.sources = []",
     "MATCH (:Entity {id: 'agency:example-office'})-[r:PART_OF]->() REMOVE r.sources",
+    # an edge drawn by hand, without the from/to properties statetech stores: directions must come from the graph
+    "MATCH (a:Entity {id: 'agency:example-city'}) MATCH (b:Entity {id: 'agency:example-state-police'}) "
+    "CREATE (a)-[:SHARES_DATA_WITH {id: 'rel:example-hand-made', confidence: 'reported', "
+    "sources: ['source:example-20190601-register']}]->(b)",
 )
 
 
@@ -435,6 +439,18 @@ EXPECTED = [
         ("SUBSIDIARY_OF", "out", "company:example-cloud"),
         ("WORKS_FOR", "in", "person:example-exec"),
     ]),
+    # the hand-made edge (no r.from) points the right way too
+    ("entities/neighbourhood", {"entity": "agency:example-state-police"}, ["relationship", "direction", "neighbour"], [
+        ("AWARDED", "out", "contract:example-gov-cloud-1"),
+        ("GOVERNS", "in", "policy:example-data-law"),
+        ("SHARES_DATA_WITH", "in", "agency:example-city"),
+        ("SHARES_DATA_WITH", "out", "agency:example-bureau"),
+        ("USES", "out", "product:example-gov-cloud"),
+    ]),
+    ("paths/between", {"from": "agency:example-state-police", "to": "agency:example-city"},
+     ["hops", "entities", "relationships"], [
+         (1, ["agency:example-state-police", "agency:example-city"], ["<-[SHARES_DATA_WITH]-"]),
+     ]),
     ("entities/search", {"text": "EXB"}, ["id", "kind", "name", "aliases"], [
         ("agency:example-bureau", "Agency", "Example Bureau", ["EXB"]),
     ]),

@@ -303,3 +303,15 @@ def test_path_not_connected_and_mistakes(store_args):
     assert result.output.startswith("Error: no entity has the id or name 'Nowhere'")
     result = run(store_args, "path", "EXB", "agency:example-dept", "--max-hops", "11")
     assert result.exit_code == 2 and "11 is not in the range 1<=x<=10" in result.output
+
+
+def test_path_direction_of_an_edge_made_outside_statetech(graph, small_fixture):
+    """Edges drawn in Neo4j Browser lack the from/to properties statetech stores; the direction comes from the graph."""
+    graph.load_files([small_fixture])
+    graph.query("MATCH (a:Entity {id: 'agency:example-dept'}) MATCH (b:Entity {id: 'product:example-platform'}) "
+                "CREATE (a)-[:USES {id: 'rel:hand-made', confidence: 'alleged', "
+                "sources: ['source:example-20240102-award']}]->(b)", write=True)
+    connections = graph.paths("product:example-platform", "agency:example-dept")
+    assert [[(h.type, h.source, h.target, h.forward) for h in c.hops] for c in connections.paths] == [
+        [("USES", "agency:example-dept", "product:example-platform", False)]]
+    assert connections.paths[0].hops[0].sources == ["source:example-20240102-award"]

@@ -14,12 +14,17 @@ CALL (e) {
   RETURN pair[1] AS date, e.kind + ' ' + pair[0] AS event, e.id AS record, e.name AS description,
          e.confidence AS confidence, e.sources AS sources
   UNION ALL
-  MATCH (e)-[r]-(m:Entity)
+  MATCH (e)-[r]->(m:Entity)
   UNWIND [['from', r.start_date], ['until', r.end_date], ['as of', r.as_of]] AS pair
-  WITH r, pair WHERE pair[1] IS NOT NULL
+  WITH e, r, m, pair WHERE pair[1] IS NOT NULL
   RETURN pair[1] AS date, type(r) + ' ' + pair[0] AS event, r.id AS record,
-         startNode(r).name + ' ' + type(r) + ' ' + endNode(r).name AS description, r.confidence AS confidence,
-         r.sources AS sources
+         e.name + ' ' + type(r) + ' ' + m.name AS description, r.confidence AS confidence, r.sources AS sources
+  UNION ALL
+  MATCH (e)<-[r]-(m:Entity)
+  UNWIND [['from', r.start_date], ['until', r.end_date], ['as of', r.as_of]] AS pair
+  WITH e, r, m, pair WHERE pair[1] IS NOT NULL
+  RETURN pair[1] AS date, type(r) + ' ' + pair[0] AS event, r.id AS record,
+         m.name + ' ' + type(r) + ' ' + e.name AS description, r.confidence AS confidence, r.sources AS sources
   UNION ALL
   MATCH (e)-[]-(m:Entity)
   WHERE m.start_date IS NOT NULL AND (m:Contract OR m:EmployeeAction OR m:Policy)

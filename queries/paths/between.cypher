@@ -16,8 +16,10 @@ WITH path, nodes(path) AS ns, relationships(path) AS rs
 RETURN length(path) AS hops,
        [n IN ns | n.id] AS entities,
        [n IN ns | n.name] AS names,
+       // r.from is the start id statetech stores on every relationship; startNode() only for edges made elsewhere
        [i IN range(0, size(rs) - 1) |
-          CASE WHEN startNode(rs[i]).id = ns[i].id THEN '-[' + type(rs[i]) + ']->' ELSE '<-[' + type(rs[i]) + ']-' END
+          CASE WHEN coalesce(rs[i].from, startNode(rs[i]).id) = ns[i].id
+               THEN '-[' + type(rs[i]) + ']->' ELSE '<-[' + type(rs[i]) + ']-' END
        ] AS relationships,
        [r IN rs | r.sources] AS hop_sources
 ORDER BY reduce(key = '', n IN ns | key + n.id + ' '), reduce(key = '', r IN rs | key + r.id + ' ')

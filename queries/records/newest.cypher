@@ -18,15 +18,14 @@ CALL () {
   RETURN newest AS newest_source_date, 'entity' AS record, n.id AS id, n.kind AS kind, n.name AS description,
          n.confidence AS confidence, n.sources AS sources
   UNION ALL
-  MATCH (:Entity)-[r]->(:Entity)
+  MATCH (x:Entity)-[r]->(y:Entity)
   UNWIND r.sources AS sid
   MATCH (s:Source {id: sid})
-  WITH r, max(s.published) AS newest
+  WITH x, r, y, max(s.published) AS newest
   WHERE $since IS NULL OR newest >= $since
-  WITH r, newest ORDER BY newest DESC, r.id LIMIT $limit
+  WITH x, r, y, newest ORDER BY newest DESC, r.id LIMIT $limit
   RETURN newest AS newest_source_date, 'relationship' AS record, r.id AS id, type(r) AS kind,
-         startNode(r).name + ' ' + type(r) + ' ' + endNode(r).name AS description, r.confidence AS confidence,
-         r.sources AS sources
+         x.name + ' ' + type(r) + ' ' + y.name AS description, r.confidence AS confidence, r.sources AS sources
 }
 RETURN newest_source_date, record, id, kind, description, confidence, sources
 ORDER BY newest_source_date DESC, record, id
