@@ -422,9 +422,18 @@ def script_json(value: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+# vis-network comes from the pyvis wheel (pinned in pyproject.toml), which ships it for offline use; the project
+# keeps no copy of third-party code of its own.
+VIS_NETWORK_VERSION = "9.1.2"
+
+
 @lru_cache(maxsize=None)
 def _asset(name: str) -> str:
-    text = (files("statetech.graph") / "templates" / name).read_text(encoding="utf-8")
+    if name == "vis-network.min.js":
+        source = files("pyvis") / "lib" / f"vis-{VIS_NETWORK_VERSION}" / name
+    else:
+        source = files("statetech.graph") / "templates" / name
+    text = source.read_text(encoding="utf-8")
     if name.endswith(".js") and re.search(r"</script|<!--", text, re.IGNORECASE):
         raise MapError(f"templates/{name} contains '</script' or '<!--' and cannot be inlined")
     return text
@@ -469,6 +478,6 @@ def _render_page(*, data: dict[str, Any], **fields: Any) -> str:
         app_js=Markup(app_js),
         data_json=Markup(script_json(data)),
         footer=("Drawn by statetech from sourced records; every node and relationship lists its sources. "
-                "vis-network 9.1.13 (Apache-2.0 / MIT) is embedded."),
+                f"vis-network {VIS_NETWORK_VERSION} (Apache-2.0 / MIT, shipped by pyvis) is embedded."),
         **fields,
     )
