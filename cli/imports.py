@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from statetech.cli.main import AppContext, pass_app
+from statetech.loaders.common import NoProgress
 
 FORMAT_HELP = {
     "usaspending": "USAspending Contracts Prime Award Summaries / Prime Transactions CSV (or the download .zip)",
@@ -42,17 +42,6 @@ class _Bar:
             self._bar = None
 
 
-class _Quiet:
-    def start(self, label: str, total: int) -> None:
-        pass
-
-    def update(self, done: int) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
-
-
 @click.command("import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(FORMAT_HELP)))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
@@ -73,8 +62,8 @@ class _Quiet:
               help="Publication date of that source (default: the file's modification date).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@pass_app
-def import_command(app: AppContext, fmt: str, files: tuple[str, ...], dry_run: bool, limit: int | None,
+@click.pass_obj
+def import_command(app, fmt: str, files: tuple[str, ...], dry_run: bool, limit: int | None,
                    batch_size: int, skip_invalid: bool, review: str | None, source_url: str | None,
                    source_title: str | None, source_date: str | None, quiet: bool, as_json: bool) -> None:
     """Import public data files into the graph, resolving names against the curated records.
@@ -97,7 +86,7 @@ def import_command(app: AppContext, fmt: str, files: tuple[str, ...], dry_run: b
     graph = app.graph()
     show = not quiet and sys.stderr.isatty()
     summary = run_import(graph.store, fmt, files, dry_run=dry_run, limit=limit, batch_size=batch_size,
-                         skip_invalid=skip_invalid, review_path=review, progress=_Bar if show else _Quiet,
+                         skip_invalid=skip_invalid, review_path=review, progress=_Bar if show else NoProgress,
                          dataset_source=dataset_source)
     if as_json:
         click.echo(json.dumps({"store": graph.location, **summary.as_dict()}, indent=2))

@@ -121,6 +121,11 @@ class GraphStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold whatever a run of many write calls should keep open; Neo4j's driver pools connections itself."""
+        yield
+
     def __enter__(self) -> GraphStore:
         return self
 
@@ -389,7 +394,7 @@ class GrafeoStore(GraphStore):
             rows.append({c: normalise(row.get(c)) for c in columns})
         return QueryResult(columns, rows)
 
-    def _execute(self, target, query: str, params: dict[str, Any] | None, write: bool) -> QueryResult:
+    def _execute(self, target, query: str, params: dict[str, Any] | None) -> QueryResult:
         try:
             return self._collect(target.execute_cypher(query, params or {}))
         except self._grafeo.GrafeoError as exc:
@@ -409,7 +414,7 @@ class GrafeoStore(GraphStore):
                              "try narrowing it, or run it on Neo4j") from exc
 
     def run_read(self, query: str, params: dict[str, Any] | None = None) -> QueryResult:
-        return self._execute(self._open(writable=False), query, params, write=False)
+        return self._execute(self._open(writable=False), query, params)
 
     def run_write(self, query: str, params: dict[str, Any] | None = None) -> QueryResult:
         return self.write_transaction([(query, params or {})])[0]
@@ -418,7 +423,7 @@ class GrafeoStore(GraphStore):
         db = self._open(writable=True)
         tx = db.begin_transaction()
         try:
-            results = [self._execute(tx, q, p, write=True) for q, p in statements]
+            results = [self._execute(tx, q, p) for q, p in statements]
             tx.commit()
             return results
         except BaseException:

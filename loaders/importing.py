@@ -22,6 +22,7 @@ the created/updated counts and applies two rules:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -317,7 +318,7 @@ def run_import(store, fmt: str, paths: Iterable[str | Path], *, dry_run: bool = 
     if not dry_run:
         store.ensure_schema()
     writer = _BatchWriter(store, summary, batch_size, dry_run)
-    with _writing(store, dry_run):
+    with contextlib.nullcontext() if dry_run else store.writing():
         for phase in cls.phases:
             for importer in importers:
                 bar = make_progress()
@@ -364,23 +365,6 @@ def _seed_path(seeds: Path | None | bool) -> Path | None:
         path = shipped_seeds_path()
         return path if any(path.glob("*.yaml")) else None
     return seeds or None
-
-
-class _writing:
-    """Keep the embedded store open for writing across batches (a no-op for Neo4j and for dry runs)."""
-
-    def __init__(self, store, dry_run: bool) -> None:
-        self._cm = store.writing() if hasattr(store, "writing") and not dry_run else None
-
-    def __enter__(self):
-        if self._cm is not None:
-            self._cm.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self._cm is not None:
-            return self._cm.__exit__(*exc)
-        return False
 
 
 class _BatchWriter:
