@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 $$HOME/.pyenv/versio
              /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9]; do \
              $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $$p && break; done)
 
-.PHONY: demo test install launcher clean
+.PHONY: demo explore test install launcher clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "statetech needs Python 3.12 or newer; install it or run 'make PYTHON=/path/to/python3.12'" >&2; exit 1; }
@@ -21,6 +21,10 @@ install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/statetech demo
+
+# The demo, then the browser explorer on it at http://127.0.0.1:8765/ (Ctrl-C stops it).
+explore: install
+	$(BIN)/statetech demo --serve
 
 launcher:
 	$(BIN)/python tests/neo4j_server.py --build-only

@@ -1,6 +1,7 @@
 """Generate a USAspending award-summary file and import it into each store: rows per second and peak memory.
 
     python benchmarks/bench_import.py [--rows 100000,1000000] [--stores embedded,neo4j] [--keep DIR] [--dry-run]
+                                      [--baseline-rev REV | --no-baseline]
 
 The file has the exact 286-column header of a USAspending Contracts Prime Award Summaries download and synthetic
 rows (never loaded as facts): 60 sub-agencies under 12 agencies, 20,000 recipients (a few with curated names, so
@@ -9,6 +10,11 @@ in a fresh child process after the shipped seeds are loaded, so its peak RSS is 
 the file grows because rows stream and only the resolution maps (bounded by distinct agencies and recipients, not
 rows) are kept. For Neo4j the figure is the importing Python process; the server runs in its own JVM (tests/
 neo4j_server.py, or NEO4J_URI if set).
+
+Baseline, in the same run: the same import by the previous implementation (the importer as of commit
+``--baseline-rev``, before the write path moved into graph/ and rows were parsed once), extracted with
+``git archive`` into a temporary folder and run in its own child process on the same file and store. The load
+average is printed before and after.
 """
 
 from __future__ import annotations
@@ -89,11 +95,12 @@ def generate(path: Path, rows: int, seed: int = 11) -> None:
             writer.writerow(row)
 
 
-def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False) -> None:
+def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False, baseline: bool = False) -> None:
     """One import in this process; prints a JSON line with the figures.
 
     ``dry_run`` checks, parses and resolves every row but writes nothing: its peak RSS is the importer's own
-    (streaming, batches, resolution maps), without the embedded store's in-memory graph.
+    (streaming, batches, resolution maps), without the embedded store's in-memory graph. ``baseline``: this process
+    runs the previous implementation (its folder is first on sys.path), whose API took a store.
     """
     from statetech.graph.api import Graph, shipped_seeds_path
     from statetech.graph.store import GrafeoStore, Neo4jStore
@@ -106,10 +113,16 @@ def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False) -
                            password=os.environ.get("NEO4J_PASSWORD"))
         store.clear()
     graph = Graph(store)
-    graph.load_files([shipped_seeds_path()])
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if baseline:
+        graph.load_files([shipped_seeds_path()])
+    else:
+        from statetech.loaders.curated import load_files
+
+        load_files(graph, [shipped_seeds_path()])
+    baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
-    summary = run_import(store, "usaspending", [data], batch_size=5000, dry_run=dry_run)
+    summary = run_import(store if baseline else graph, "usaspending", [data], batch_size=10_000 if not baseline
+                         else 5000, dry_run=dry_run)
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     contracts = store.run_read("MATCH (c:Contract) WHERE c.imported_from = 'usaspending:awards' "
@@ -117,12 +130,33 @@ def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False) -
     print(json.dumps({"store": store_name + (" dry-run" if dry_run else ""), "rows": summary.rows_read,
                       "seconds": round(elapsed, 1),
                       "rows_per_s": round(summary.rows_read / elapsed), "peak_rss_mb": round(peak),
-                      "rss_before_import_mb": round(baseline), "contracts": contracts,
+                      "rss_before_import_mb": round(baseline_rss), "contracts": contracts,
                       "nodes_created": dict(summary.nodes_created),
+                      "relationships_created": dict(summary.relationships_created),
                       "matched": summary.matched}), flush=True)
     # No clear() afterwards: deleting a million-node graph is the server's job, not the benchmark's (the parent
     # starts a fresh server for each size and removes its data when it stops).
     store.close()
+
+
+def previous_implementation(rev: str, into: Path) -> Path:
+    """The importer as of ``rev``, importable as ``statetech`` from the returned folder (never the working tree)."""
+    source = into / "src"
+    source.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "statetech", "graph", "loaders", "seeds",
+                              "queries"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    package = into / "pkg" / "statetech"
+    package.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source / "statetech" / "__init__.py", package / "__init__.py")
+    for name in ("graph", "loaders", "seeds", "queries"):
+        link = package / name
+        if not link.exists():
+            link.symlink_to(source / name)
+    return into / "pkg"
+
+
+BASELINE_REV = "12b0ffc272237341be56d80d861d8821aaf015dc"  # before issue 10: two write paths, rows parsed 4 times
 
 
 def main() -> None:
@@ -132,23 +166,33 @@ def main() -> None:
     parser.add_argument("--keep", metavar="DIR", help="keep the generated files here")
     parser.add_argument("--dry-run", action="store_true",
                         help="measure the importer alone: check, parse and resolve every row, write nothing")
+    parser.add_argument("--baseline-rev", default=BASELINE_REV, help="git revision of the baseline importer")
+    parser.add_argument("--no-baseline", action="store_true", help="measure statetech only (e.g. at 1M rows)")
     parser.add_argument("--child", nargs=3, metavar=("STORE", "FILE", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         store_name, data, db = args.child
-        child(store_name, Path(data), Path(db) if db != "-" else None, dry_run=args.dry_run)
+        child(store_name, Path(data), Path(db) if db != "-" else None, dry_run=args.dry_run,
+              baseline=args.baseline_child)
         return
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-import-"))
     workdir.mkdir(parents=True, exist_ok=True)
     stores = args.stores.split(",")
-    print(f"{'store':10} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MB':>12}", flush=True)
+    versions = [("statetech", None)]
+    if not args.no_baseline:
+        versions.append((f"baseline {args.baseline_rev[:7]}", previous_implementation(args.baseline_rev,
+                                                                                     workdir / "baseline")))
+    print(f"# load average before: {_load_average()}", flush=True)
+    print(f"{'importer':17} {'store':16} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MB':>12} "
+          f"{'statetech is':>13}", flush=True)
     for size in (int(s) for s in args.rows.split(",")):
         server = None
         env = dict(os.environ)
         if "neo4j" in stores and not env.get("NEO4J_URI"):
             from neo4j_server import Neo4jServer
 
-            server = Neo4jServer(heap=os.environ.get("STATETECH_BENCH_HEAP", "6g"), pagecache_mb=2048)
+            server = Neo4jServer(heap=os.environ.get("STATETECH_BENCH_HEAP", "3g"), pagecache_mb=2048)
             server.start()
             env["NEO4J_URI"] = server.uri
             if server.auth:
@@ -161,23 +205,38 @@ def main() -> None:
                 print(f"# generated {data} ({data.stat().st_size / 1e6:,.0f} MB) in "
                       f"{time.perf_counter() - started:.0f}s", flush=True)
             for store_name in stores:
-                db = workdir / f"bench-{size}.grafeo" if store_name == "embedded" else None
-                _remove_store(db)
-                command = [sys.executable, __file__, "--child", store_name, str(data), str(db or "-")]
-                proc = subprocess.run(command + (["--dry-run"] if args.dry_run else []), env=env,
-                                      capture_output=True, text=True)
-                if proc.returncode != 0:
-                    print(f"# {store_name} {size}: failed\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}",
-                          flush=True)
-                    continue
-                result = json.loads(proc.stdout.strip().splitlines()[-1])
-                print(f"{result['store']:10} {result['rows']:>10,} {result['seconds']:>9,.1f} "
-                      f"{result['rows_per_s']:>9,} {result['peak_rss_mb']:>12,}", flush=True)
-                print(f"# {json.dumps(result)}", flush=True)
-                _remove_store(db)
+                ours = None
+                for version, path in versions:
+                    db = workdir / f"bench-{size}.grafeo" if store_name == "embedded" else None
+                    _remove_store(db)
+                    command = [sys.executable, __file__, "--child", store_name, str(data), str(db or "-")]
+                    command += (["--dry-run"] if args.dry_run else []) + (["--baseline-child"] if path else [])
+                    child_env = dict(env)
+                    if path:
+                        child_env["PYTHONPATH"] = os.pathsep.join([str(path), env.get("PYTHONPATH", "")])
+                    proc = subprocess.run(command, env=child_env, capture_output=True, text=True)
+                    _remove_store(db)
+                    if proc.returncode != 0:
+                        print(f"# {version} {store_name} {size}: failed\n{proc.stdout[-3000:]}\n"
+                              f"{proc.stderr[-3000:]}", flush=True)
+                        continue
+                    result = json.loads(proc.stdout.strip().splitlines()[-1])
+                    ratio = ""
+                    if path is None:
+                        ours = result["rows_per_s"]
+                    elif ours:
+                        ratio = f"{ours / result['rows_per_s']:12.2f}x"
+                    print(f"{version:17} {result['store']:16} {result['rows']:>10,} {result['seconds']:>9,.1f} "
+                          f"{result['rows_per_s']:>9,} {result['peak_rss_mb']:>12,} {ratio:>13}", flush=True)
+                    print(f"# {json.dumps(result)}", flush=True)
         finally:
             if server:
                 server.stop()
+    print(f"# load average after: {_load_average()}", flush=True)
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _remove_store(db: Path | None) -> None:

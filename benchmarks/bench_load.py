@@ -1,9 +1,22 @@
-"""Load a generated graph (default 100k nodes, 300k relationships) into each store and print the throughput.
+"""Load a generated graph (default 100k nodes, 300k relationships) into each store; print throughput and baselines.
 
     python benchmarks/bench_load.py [--nodes 100000] [--relationships 300000] [--stores embedded,neo4j]
+                                    [--naive-sample 4000]
 
-Neo4j is the real server started by tests/neo4j_server.py (or NEO4J_URI if set). Figures are printed, not asserted:
-this is a benchmark, not a test.
+Every figure is printed beside baselines measured in the same run, on the same records, into an emptied store:
+
+* embedded: statetech's path (``Graph.load``: the writer and the engine's native bulk calls) against the same
+  batches written as the MERGE upserts of ``cypher.upsert_nodes`` / ``upsert_relationships`` (the previous path,
+  and the fastest Cypher on that engine);
+* neo4j: statetech's path (the writer: CREATE for records known to be new, properties replaced by id for the others,
+  two write transactions at once on disjoint batches during a first load, the driver's Rust codec) against (a) the
+  best-practice batched write: ``UNWIND`` batches of 10,000 rows inside
+  ``execute_write``, ``MERGE`` on the id (nodes, then relationships between ``MATCH``ed ends) and ``SET += props``;
+  and (b) a per-record loop: one ``MERGE`` per record, each in its own ``execute_write``, timed on the first
+  ``--naive-sample`` records (a whole run would take a quarter of an hour) and reported as elements/s.
+
+Neo4j is NEO4J_URI, or a server started by tests/neo4j_server.py. Figures are printed, not asserted: this is a
+benchmark, not a test. The load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -13,6 +26,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -21,40 +35,168 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from synthetic import synthetic_records  # noqa: E402
 
+from statetech.graph import cypher  # noqa: E402
+from statetech.graph.api import Graph  # noqa: E402
+from statetech.graph.model import ENTITY_LABEL, SOURCE_LABEL  # noqa: E402
 from statetech.graph.store import GrafeoStore, Neo4jStore  # noqa: E402
+from statetech.graph.writer import record_properties  # noqa: E402
+
+BASELINE_BATCH = 10_000
 
 
-def bench(store, records, batch_size: int) -> tuple[float, int]:
-    store.ensure_schema()
+def _rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def verify(store, nodes: int, relationships: int) -> None:
+    counted = store.run_read(f"MATCH (n:{ENTITY_LABEL}) RETURN count(n) AS c").rows[0]["c"]
+    rels = store.run_read(f"MATCH (:{ENTITY_LABEL})-[r]->(:{ENTITY_LABEL}) RETURN count(r) AS c").rows[0]["c"]
+    assert (counted, rels) == (nodes, relationships), (counted, rels, nodes, relationships)
+
+
+def statetech_path(store, records, batch: int) -> float:
+    graph = Graph(store)
     started = time.perf_counter()
-    summary = store.write_records(records, batch_size=batch_size, single_transaction=False)
+    summary = graph.load(records, batch_size=batch, single_transaction=False)
     elapsed = time.perf_counter() - started
-    total = summary.nodes + summary.relationships
-    counted = store.run_read("MATCH (n:Entity) RETURN count(n) AS c").rows[0]["c"]
-    rels = store.run_read("MATCH (:Entity)-[r]->(:Entity) RETURN count(r) AS c").rows[0]["c"]
-    assert counted == summary.nodes and rels == summary.relationships, (counted, rels, summary)
-    return elapsed, total
+    assert (summary.nodes, summary.relationships) == (len(records.nodes), len(records.relationships)), summary
+    verify(store, len(records.nodes), len(records.relationships))
+    return elapsed
+
+
+def _rows(records):
+    sources = [{"id": s.id, "props": record_properties(s)} for s in records.sources]
+    nodes = defaultdict(list)
+    for n in records.nodes:
+        nodes[n.kind].append({"id": n.id, "props": record_properties(n)})
+    rels = defaultdict(list)
+    for r in records.relationships:
+        rels[r.type].append({"id": r.key, "from": r.from_id, "to": r.to_id, "props": record_properties(r)})
+    return sources, nodes, rels
+
+
+def merge_upserts(store, records, batch: int) -> float:
+    """The previous path: cypher.upsert_* MERGE statements, one transaction per batch."""
+    sources, nodes, rels = _rows(records)
+    started = time.perf_counter()
+    with store.writing():
+        for i in range(0, len(sources), batch):
+            store.write_transaction([(cypher.UPSERT_SOURCES, {"rows": sources[i:i + batch]})])
+        for kind, rows in nodes.items():
+            for i in range(0, len(rows), batch):
+                store.write_transaction([(cypher.upsert_nodes(kind), {"rows": rows[i:i + batch]})])
+        for rel_type, rows in rels.items():
+            for i in range(0, len(rows), batch):
+                chunk = rows[i:i + batch]
+                anchor = "to" if len({r["to"] for r in chunk}) > len({r["from"] for r in chunk}) else "from"
+                store.write_transaction([(cypher.upsert_relationships(rel_type, anchor), {"rows": chunk})])
+    elapsed = time.perf_counter() - started
+    verify(store, len(records.nodes), len(records.relationships))
+    return elapsed
+
+
+# The best-practice batched write, written out here so the baseline does not move when statetech's Cypher does.
+BEST_PRACTICE_SOURCES = f"UNWIND $rows AS row MERGE (s:{SOURCE_LABEL} {{id: row.id}}) SET s += row.props"
+BEST_PRACTICE_NODES = "UNWIND $rows AS row MERGE (n:Entity {{id: row.id}}) SET n:{kind} SET n += row.props"
+BEST_PRACTICE_RELATIONSHIPS = """UNWIND $rows AS row
+MATCH (a:Entity {{id: row.from}}) MATCH (b:Entity {{id: row.to}})
+MERGE (a)-[r:{type} {{id: row.id}}]->(b) SET r += row.props"""
+
+
+def best_practice_unwind(store: Neo4jStore, records) -> float:
+    sources, nodes, rels = _rows(records)
+    driver = store._driver
+
+    def write(query: str, rows: list) -> None:
+        with driver.session(database=store._database) as session:
+            session.execute_write(lambda tx: tx.run(query, rows=rows).consume())
+
+    started = time.perf_counter()
+    for i in range(0, len(sources), BASELINE_BATCH):
+        write(BEST_PRACTICE_SOURCES, sources[i:i + BASELINE_BATCH])
+    for kind, rows in nodes.items():
+        for i in range(0, len(rows), BASELINE_BATCH):
+            write(BEST_PRACTICE_NODES.format(kind=kind), rows[i:i + BASELINE_BATCH])
+    for rel_type, rows in rels.items():
+        for i in range(0, len(rows), BASELINE_BATCH):
+            write(BEST_PRACTICE_RELATIONSHIPS.format(type=rel_type), rows[i:i + BASELINE_BATCH])
+    elapsed = time.perf_counter() - started
+    verify(store, len(records.nodes), len(records.relationships))
+    return elapsed
+
+
+def per_record_loop(store: Neo4jStore, records, sample: int) -> tuple[float, int]:
+    """One MERGE per record, each in its own write transaction: nodes, then relationships among them."""
+    sources, nodes, rels = _rows(records)
+    node_rows = [(kind, row) for kind, rows in nodes.items() for row in rows][: sample // 4]
+    chosen = {row["id"] for _, row in node_rows}
+    rel_rows = [(t, row) for t, rows in rels.items() for row in rows
+                if row["from"] in chosen and row["to"] in chosen][: sample - len(node_rows)]
+    driver = store._driver
+    node_query = "MERGE (n:Entity {{id: $id}}) SET n:{kind} SET n += $props"
+    rel_query = """MATCH (a:Entity {{id: $from}}) MATCH (b:Entity {{id: $to}})
+MERGE (a)-[r:{type} {{id: $id}}]->(b) SET r += $props"""
+    started = time.perf_counter()
+    with driver.session(database=store._database) as session:
+        for kind, row in node_rows:
+            session.execute_write(lambda tx: tx.run(node_query.format(kind=kind), **row).consume())
+        for rel_type, row in rel_rows:
+            session.execute_write(lambda tx: tx.run(rel_query.format(type=rel_type), **row).consume())
+    return time.perf_counter() - started, len(node_rows) + len(rel_rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=100_000)
     parser.add_argument("--relationships", type=int, default=300_000)
-    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--batch", type=int, default=10_000, help="statetech's batch size")
     parser.add_argument("--stores", default="embedded,neo4j")
+    parser.add_argument("--naive-sample", type=int, default=4_000,
+                        help="records timed for the per-record MERGE loop (Neo4j)")
     args = parser.parse_args()
 
+    print(f"# load average before: {load_average()}", flush=True)
     started = time.perf_counter()
     records = synthetic_records(args.nodes, args.relationships)
-    print(f"generated {len(records.nodes):,} nodes, {len(records.relationships):,} relationships, "
-          f"{len(records.sources):,} sources in {time.perf_counter() - started:.1f}s")
-    print(f"{'store':10} {'load s':>8} {'nodes+rels':>12} {'per second':>12}")
+    total = len(records.nodes) + len(records.relationships)
+    print(f"# generated {len(records.nodes):,} nodes, {len(records.relationships):,} relationships, "
+          f"{len(records.sources):,} sources in {time.perf_counter() - started:.1f}s", flush=True)
+    print(f"{'store':9} {'path':38} {'seconds':>8} {'elements/s':>11} {'statetech is':>13}", flush=True)
+
+    def row(store_name: str, path: str, seconds: float, count: int, ours: float | None = None) -> float:
+        rate = count / seconds
+        ratio = f"{ours / rate:12.2f}x" if ours is not None else f"{'':>13}"
+        print(f"{store_name:9} {path:38} {seconds:8.1f} {rate:11,.0f} {ratio}", flush=True)
+        return rate
+
     for name in args.stores.split(","):
         if name == "embedded":
             with tempfile.TemporaryDirectory() as tmp:
-                store = GrafeoStore(Path(tmp) / "bench.grafeo")
+                store = GrafeoStore(Path(tmp) / "ours.grafeo")
                 with store.writing():
-                    elapsed, total = bench(store, records, args.batch)
+                    store.ensure_schema()
+                    rss_before = _rss_mb()
+                    ours = row(name, "statetech (writer, native bulk)", statetech_path(store, records, args.batch),
+                               total)
+                    usage = store.memory_usage()
+                    per_element = usage["total_bytes"] / total
+                    print(f"# embedded memory: engine estimate {per_element:,.0f} bytes per element "
+                          f"({usage['total_bytes'] / 1e6:,.0f} MB for {total:,}); process peak RSS grew "
+                          f"{_rss_mb() - rss_before:,.0f} MB; the default budget ({usage['budget_bytes'] / 1e9:.1f} GB "
+                          f"on this machine) holds about {usage['budget_bytes'] / per_element / 1e6:,.0f}M elements",
+                          flush=True)
+                store.close()
+                store = GrafeoStore(Path(tmp) / "merge.grafeo")
+                with store.writing():
+                    store.ensure_schema()
+                    row(name, "baseline: MERGE upserts, Cypher", merge_upserts(store, records, args.batch), total,
+                        ours)
                 store.close()
         elif name == "neo4j":
             server = None
@@ -62,14 +204,22 @@ def main() -> None:
             if not uri:
                 from neo4j_server import Neo4jServer
 
-                server = Neo4jServer(heap=os.environ.get("STATETECH_BENCH_HEAP", "6g"))
+                server = Neo4jServer(heap=os.environ.get("STATETECH_BENCH_HEAP", "3g"))
                 server.start()
                 uri = server.uri
             try:
                 store = Neo4jStore(uri, user=os.environ.get("NEO4J_USERNAME"),
                                    password=os.environ.get("NEO4J_PASSWORD"))
                 store.clear()
-                elapsed, total = bench(store, records, args.batch)
+                store.ensure_schema()
+                ours = row(name, "statetech (writer, CREATE, 2 tx at once)",
+                           statetech_path(store, records, args.batch), total)
+                store.clear()
+                row(name, "baseline: UNWIND 10k MERGE, execute_write", best_practice_unwind(store, records), total,
+                    ours)
+                store.clear()
+                seconds, count = per_record_loop(store, records, args.naive_sample)
+                row(name, f"baseline: per-record MERGE ({count:,})", seconds, count, ours)
                 store.clear()
                 store.close()
             finally:
@@ -77,7 +227,7 @@ def main() -> None:
                     server.stop()
         else:
             raise SystemExit(f"unknown store {name!r}; use embedded or neo4j")
-        print(f"{name:10} {elapsed:8.1f} {total:12,} {total / elapsed:12,.0f}", flush=True)
+    print(f"# load average after: {load_average()}", flush=True)
 
 
 if __name__ == "__main__":

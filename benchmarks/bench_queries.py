@@ -40,6 +40,7 @@ from synthetic import MIX, PREFIX, chunks, synthetic_records  # noqa: E402
 
 from statetech.graph.api import Graph  # noqa: E402
 from statetech.graph.catalog import Catalog, StoredQuery  # noqa: E402
+from statetech.graph.errors import QueryError  # noqa: E402
 from statetech.graph.store import GrafeoStore, GraphStore, Neo4jStore  # noqa: E402
 
 
@@ -60,6 +61,10 @@ def entity_id(kind: str, i: int, counts: dict[str, int]) -> str:
     return f"{PREFIX[kind]}:synthetic-{(i * 7919 + 11) % counts[kind]}"
 
 
+# The whole-graph aggregates of the issue's target (p50 <= 250 ms); every other query is a lookup (<= 50 ms).
+AGGREGATES = frozenset({"records/newest", "records/unsourced", "records/alleged", "agencies/shared-vendors",
+                        "sources/supports", "entities/search"})
+
 # For entity parameters that accept several kinds, the kind a typical question asks about.
 PREFERRED_KIND = {"actions/against": "Company", "policies/governing": "Company", "entities/neighbourhood": "Company",
                   "entities/timeline": "Company", "paths/between": "Agency"}
@@ -77,6 +82,8 @@ def bench_params(query: StoredQuery, i: int, counts: dict[str, int], n_sources: 
             params[param.name] = f"source:synthetic-{(i * 37) % n_sources}"
         elif param.name == "text":
             params[param.name] = f"Synthetic Company {i + 1}3"
+        elif param.type == "date" and param.required:
+            params[param.name] = ("2023-06-01", "2024-01-01", "2025-01-01")[i % 3]
         elif param.required:
             raise SystemExit(f"{query.name}: no benchmark value for required parameter {param.name!r}")
     return params
@@ -128,8 +135,12 @@ def load(store: GraphStore, args) -> float:
 def warm_up(graph: Graph) -> None:
     """Read every node and relationship once, so both stores answer from memory (Neo4j's page cache starts cold)."""
     started = time.perf_counter()
-    graph.query("MATCH (n) RETURN sum(size(keys(n))) AS k")
-    graph.query("MATCH ()-[r]->() RETURN sum(size(keys(r))) AS k")
+    try:
+        graph.query("MATCH (n) RETURN sum(size(keys(n))) AS k")
+        graph.query("MATCH ()-[r]->() RETURN sum(size(keys(r))) AS k")
+    except QueryError as exc:  # the embedded engine's 30 s limit on a busy machine: it holds the graph in memory anyway
+        log(f"warm-up stopped after {time.perf_counter() - started:,.0f}s: {str(exc).splitlines()[0][:100]}")
+        return
     log(f"warmed up in {time.perf_counter() - started:,.0f}s (every node and relationship read once)")
 
 
@@ -137,35 +148,48 @@ def measure(graph: Graph, catalog: Catalog, args, names: list[str]) -> dict[str,
     counts = kind_counts(args.nodes)
     warm_up(graph)
     results: dict[str, dict[str, Any]] = {}
+    backend = graph.store.backend
     for name in names:
-        query = catalog.get(name)
-        timings: list[float] = []
-        prints: list[str] = []
-        rows = 0
-        error = None
-        for i in range(args.repeats + 1):
-            params = bench_params(query, i, counts, args.sources)
-            started = time.perf_counter()
-            try:
-                result = catalog.run(graph, name, params)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as exc:  # noqa: BLE001 - report and go on (a Rust panic is a BaseException)
-                error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-                break
-            elapsed = time.perf_counter() - started
-            prints.append(fingerprint(result.rows))
-            rows = len(result.rows)
-            if i > 0:
-                timings.append(elapsed)
-            if elapsed > args.slow and i >= 1:
-                break
-        median = statistics.median(timings) if timings else None
-        results[name] = {"median_ms": None if median is None else median * 1000, "runs": len(timings),
-                         "rows": rows, "prints": prints, "error": error}
-        shown = "error" if error else f"{median * 1000:10.1f} ms" if median is not None else "-"
-        log(f"  {name:28} {shown} ({len(timings)} runs, {rows} rows){'  ' + error if error else ''}")
+        results[name] = _time_query(graph, catalog, name, args, counts)
+        r = results[name]
+        shown = "error" if r["error"] else f"{r['median_ms']:10.1f} ms" if r["median_ms"] is not None else "-"
+        log(f"  {name:28} {shown} ({r['runs']} runs, {r['rows']} rows){'  ' + r['error'] if r['error'] else ''}")
+        before = args.baseline_catalog.queries.get(name) if args.baseline_catalog else None
+        if before is not None and before.text_for(backend) != catalog.get(name).text_for(backend):
+            b = _time_query(graph, args.baseline_catalog, name, args, counts)
+            same = "same rows" if b["prints"] == r["prints"][:len(b["prints"])] or b["error"] else "ROWS DIFFER"
+            r["baseline"] = b
+            shown = "error" if b["error"] else f"{b['median_ms']:10.1f} ms" if b["median_ms"] is not None else "-"
+            log(f"  {'  (baseline: before)':28} {shown} ({b['runs']} runs; {same}){'  ' + b['error'] if b['error'] else ''}")
     return results
+
+
+def _time_query(graph: Graph, catalog: Catalog, name: str, args, counts: dict[str, int]) -> dict[str, Any]:
+    query = catalog.get(name)
+    timings: list[float] = []
+    prints: list[str] = []
+    rows = 0
+    error = None
+    for i in range(args.repeats + 1):
+        params = bench_params(query, i, counts, args.sources)
+        started = time.perf_counter()
+        try:
+            result = catalog.run(graph, name, params)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - report and go on (a Rust panic is a BaseException)
+            error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+            break
+        elapsed = time.perf_counter() - started
+        prints.append(fingerprint(result.rows))
+        rows = len(result.rows)
+        if i > 0:
+            timings.append(elapsed)
+        if elapsed > args.slow and i >= 1:
+            break
+    median = statistics.median(timings) if timings else None
+    return {"median_ms": None if median is None else median * 1000, "runs": len(timings), "rows": rows,
+            "prints": prints, "error": error}
 
 
 def _loaded_before(marker: Path, args) -> float | None:
@@ -200,6 +224,8 @@ def run_store(name: str, args, catalog: Catalog, names: list[str]) -> tuple[floa
                 _mark_loaded(marker, args, load_s)
             else:
                 log(f"reusing the embedded store in {folder} (loaded earlier in {load_s:,.0f}s)")
+                with store.writing():
+                    store.ensure_schema()  # indexes added since the store was loaded
             store.close()  # reopened read-only by the first query, as in normal use
             graph = Graph(store)
             log("querying the embedded store")
@@ -233,6 +259,9 @@ def run_store(name: str, args, catalog: Catalog, names: list[str]) -> tuple[floa
                     _mark_loaded(marker, args, load_s)
             else:
                 log(f"reusing the Neo4j store in {data / 'neo4j'} (loaded earlier in {load_s:,.0f}s)")
+                store.ensure_schema()  # indexes added since the store was loaded
+            # Index population runs in the background on Neo4j; measure once every index is online.
+            store.run_write("CALL db.awaitIndexes(1800)")
             graph = Graph(store)
             log("querying Neo4j")
             results = measure(graph, catalog, args, names)
@@ -261,7 +290,11 @@ def main() -> None:
     parser.add_argument("--tmp", default=None, help="folder for the embedded store file (without --data)")
     parser.add_argument("--data", default=None, help="keep the loaded stores here and reuse them next time")
     parser.add_argument("--json", dest="json_out", default=None, help="also write the figures to this JSON file")
+    parser.add_argument("--baseline", default=None, metavar="DIR",
+                        help="a folder of stored queries as they were before (e.g. from 'git archive HEAD queries'): "
+                             "each query whose text differs is also timed in that form, in the same run")
     args = parser.parse_args()
+    args.baseline_catalog = Catalog.load(args.baseline) if args.baseline else None
     # The driver logs every server notification (e.g. "property key does not exist" on a graph without USES
     # volumes) as a warning; they are not results.
     logging.getLogger("neo4j").setLevel(logging.ERROR)
@@ -274,21 +307,29 @@ def main() -> None:
         figures[store] = run_store(store, args, catalog, names)
 
     print(f"\nmedian latency per stored query, graph of {args.nodes:,} nodes and {args.relationships:,} "
-          f"relationships (+{args.sources:,} sources); {args.repeats} runs each after a warm-up")
-    header = f"{'query':28}" + "".join(f"{s + ' ms':>16}" for s in stores) + f"{'rows':>8}"
+          f"relationships (+{args.sources:,} sources); {args.repeats} runs each after a warm-up; load average now "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("target: p50 <= 250 ms for the whole-graph aggregates (marked A), <= 50 ms for every other query; "
+          "'before' is the query as it was (--baseline), timed in the same run where its text changed")
+    header = (f"{'query':28}" + "".join(f"{s + ' ms':>14}{'before':>11}{'target':>8}" for s in stores)
+              + f"{'rows':>8}")
     print(header)
     print("-" * len(header))
     for name in names:
         cells = []
+        limit = 250.0 if name in AGGREGATES else 50.0
         for store in stores:
             r = figures[store][1][name]
+            b = r.get("baseline")
+            before = ("" if b is None else "error" if b["error"] else f"{b['median_ms']:.1f}")
             if r["error"]:
-                cells.append(f"{'error':>16}")
+                cells.append(f"{'error':>14}{before:>11}{'NOT':>8}")
             else:
                 mark = "*" if r["runs"] < args.repeats else " "
-                cells.append(f"{r['median_ms']:15.1f}{mark}")
+                verdict = "met" if r["median_ms"] <= limit else "NOT"
+                cells.append(f"{r['median_ms']:13.1f}{mark}{before:>11}{verdict:>8}")
         rows = max(figures[s][1][name]["rows"] for s in stores)
-        print(f"{name:28}" + "".join(cells) + f"{rows:8}")
+        print(f"{name + (' A' if name in AGGREGATES else ''):28}" + "".join(cells) + f"{rows:8}")
     print("-" * len(header))
     print("load (s)                    " + "".join(f"{figures[s][0]:16.0f}" for s in stores))
     if len(stores) == 2:

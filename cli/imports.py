@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from statetech.cli.paths import OutputPath
 from statetech.loaders.common import NoProgress
 
 FORMAT_HELP = {
@@ -47,13 +48,17 @@ class _Bar:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check and resolve everything, print the counts; write nothing.")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Read only the first N records of each file.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Records written per transaction.")
 @click.option("--skip-invalid", is_flag=True,
               help="Skip rows with bad values (reported) instead of refusing the file. A bad header still refuses it.")
-@click.option("--review", "review", type=click.Path(dir_okay=False), metavar="PATH",
+@click.option("--review", "review", type=OutputPath(), metavar="PATH",
               help="Where to write uncertain matches for a curator (CSV). Default: statetech-review-FORMAT.csv "
                    "when there are any; a dry run writes it only when this is given.")
+@click.option("--strict", is_flag=True,
+              help="Refuse a file with an unknown column or key, or a missing optional one (by default: a warning).")
+@click.option("--report", "report", type=OutputPath(), metavar="PATH",
+              help="Write every skipped row (file, line, reason) to this CSV; the summary lists only the first few.")
 @click.option("--source-url", metavar="URL",
               help="Where the file was downloaded from: cited by records that carry no link of their own "
                    "(FtM entities without sourceUrl).")
@@ -64,7 +69,8 @@ class _Bar:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def import_command(app, fmt: str, files: tuple[str, ...], dry_run: bool, limit: int | None,
-                   batch_size: int, skip_invalid: bool, review: str | None, source_url: str | None,
+                   batch_size: int, skip_invalid: bool, review: str | None, strict: bool, report: str | None,
+                   source_url: str | None,
                    source_title: str | None, source_date: str | None, quiet: bool, as_json: bool) -> None:
     """Import public data files into the graph, resolving names against the curated records.
 
@@ -85,9 +91,9 @@ def import_command(app, fmt: str, files: tuple[str, ...], dry_run: bool, limit: 
     dataset_source = DatasetSource.checked(source_url, source_title, source_date)
     graph = app.graph()
     show = not quiet and sys.stderr.isatty()
-    summary = run_import(graph.store, fmt, files, dry_run=dry_run, limit=limit, batch_size=batch_size,
+    summary = run_import(graph, fmt, files, dry_run=dry_run, limit=limit, batch_size=batch_size,
                          skip_invalid=skip_invalid, review_path=review, progress=_Bar if show else NoProgress,
-                         dataset_source=dataset_source)
+                         dataset_source=dataset_source, report_path=report, strict=strict)
     if as_json:
         click.echo(json.dumps({"store": graph.location, **summary.as_dict()}, indent=2))
     else:
@@ -131,6 +137,11 @@ def format_summary(summary, location: str) -> str:
         lines.append("rows skipped:")
         for reason, count in sorted(summary.rows_skipped.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {count:>8,}  {reason}")
+        total = sum(summary.rows_skipped.values())
+        lines.append(f"skipped rows ({len(summary.skipped):,} of {total:,} listed"
+                     + (f"; all in {summary.report_path}):" if summary.report_path else
+                        ("; --report FILE lists them all):" if total > len(summary.skipped) else "):")))
+        lines.extend(f"  {p}" for p in summary.skipped)
     if summary.problems_total:
         lines.append(f"problems ({summary.problems_total:,}, rows skipped because of --skip-invalid):")
         lines.extend(f"  {p}" for p in summary.problems)

@@ -8,17 +8,48 @@ from pathlib import Path
 
 import click
 
+from statetech.cli.paths import OutputPath
 from statetech.graph.errors import StatetechError
 
 
 class StatetechGroup(click.Group):
-    """Turns the library's errors into one clear message and exit code 1, never a traceback."""
+    """Turns the library's errors into one clear message and exit code 1, never a traceback.
+
+    Commands named in :data:`LAZY_COMMANDS` are imported only when they run; ``--help`` lists them from the table.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            command = _lazy_command(cmd_name)
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                command = self.commands[name]
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+            else:
+                limit = formatter.width - 6 - len(name)
+                rows.append((name, click.utils.make_default_short_help(LAZY_COMMANDS[name][2], limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except StatetechError as exc:
-            raise click.ClickException(str(exc)) from None
+            from statetech.cli.terminal import terminal_safe
+
+            raise click.ClickException(terminal_safe(str(exc))) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -37,6 +68,8 @@ class AppContext:
         from statetech.graph.api import Graph
 
         if self._graph is None:
+            if getattr(self, "note", None):
+                click.echo(self.note, err=True)  # stderr: stdout may be CSV or JSON going to another program
             self._graph = Graph.open(self.neo4j, self.db, database=self.database)
         return self._graph
 
@@ -63,9 +96,36 @@ def cli(ctx: click.Context, neo4j: str | None, db: str | None, database: str | N
     Load curated records, count and query them, and draw relationship maps, on a real Neo4j or on the
     zero-setup embedded store.
     """
-    app = AppContext(neo4j if not db else None, db, database)
+    neo4j, db, note = _choose_store(ctx, neo4j, db)
+    app = AppContext(neo4j, db, database)
+    app.note = note
     ctx.obj = app
     ctx.call_on_close(app.close)
+
+
+def _choose_store(ctx: click.Context, neo4j: str | None, db: str | None) -> tuple[str | None, str | None, str | None]:
+    """Which store a command uses when both a Neo4j URI and an embedded file are configured, and a note saying so.
+
+    An option typed on the command line beats a variable from the environment (NEO4J_URI is shared with Neo4j's own
+    tools, so it is often set for other reasons). When both come from the environment, the configuration is
+    ambiguous: STATETECH_DB, the statetech-specific one, wins, and a note on stderr says which store is used and how
+    to pick the other.
+    """
+    if not (neo4j and db):
+        return neo4j, db, None
+    from statetech.graph.store import redact_uri
+
+    typed = click.core.ParameterSource.COMMANDLINE
+    neo4j_typed = ctx.get_parameter_source("neo4j") == typed
+    db_typed = ctx.get_parameter_source("db") == typed
+    if neo4j_typed and db_typed:
+        raise click.UsageError("give either --neo4j URI or --db PATH, not both")
+    if neo4j_typed:  # an option typed for this command is not ambiguous: it wins without a note
+        return neo4j, None, None
+    if db_typed:
+        return None, db, None
+    return None, db, (f"note: both NEO4J_URI and STATETECH_DB are set; using the embedded store at {db} "
+                      f"(STATETECH_DB); pass --neo4j URI to use Neo4j at {redact_uri(neo4j)}")
 
 
 @cli.command()
@@ -80,6 +140,10 @@ def validate(paths: tuple[str, ...]) -> None:
     from statetech.loaders.curated import read_curated
 
     bundle = read_curated(paths or [shipped_seeds_path()])
+    for warning in bundle.warnings:
+        from statetech.cli.terminal import terminal_safe
+
+        click.echo(terminal_safe(f"warning: {warning}"), err=True)
     if bundle.problems:
         raise ValidationFailed(bundle.problems)
     records = bundle.record_set()
@@ -96,9 +160,10 @@ def load(app: AppContext, paths: tuple[str, ...]) -> None:
     Loading the same records again changes nothing (idempotent upserts).
     """
     from statetech.graph.api import shipped_seeds_path
+    from statetech.loaders.curated import load_files
 
     graph = app.graph()
-    summary = graph.load_files(paths or [shipped_seeds_path()])
+    summary = load_files(graph, paths or [shipped_seeds_path()])
     click.echo(f"loaded into {graph.location}: {summary.sources} sources, {summary.nodes} nodes, "
                f"{summary.relationships} relationships")
 
@@ -119,42 +184,63 @@ def stats(app: AppContext, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default="statetech-demo.html", show_default=True,
+@click.option("--out", "-o", type=OutputPath(), default="statetech-demo.html", show_default=True,
               help="HTML map to write.")
+@click.option("--serve", "serve_after", is_flag=True,
+              help="Then open the browser explorer on it (as 'statetech serve'; Ctrl-C stops it).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port for --serve (0: any free port).")
 @click.pass_context
-def demo(ctx: click.Context, out: str) -> None:
+def demo(ctx: click.Context, out: str, serve_after: bool, port: int) -> None:
     """Load the shipped seeds into the embedded store, print stats and write the seed case's map."""
     from statetech.cli.output import format_stats
     from statetech.graph.api import Graph, shipped_seeds_path
     from statetech.graph.maps import render_map
+    from statetech.loaders.curated import load_files
 
     app: AppContext = ctx.obj
     with Graph.open(None, app.db) as graph:  # the demo is the zero-setup path: always the embedded store
-        summary = graph.load_files([shipped_seeds_path()])
+        summary = load_files(graph, [shipped_seeds_path()])
         click.echo(f"loaded {summary.sources} sources, {summary.nodes} nodes, {summary.relationships} relationships "
                    f"into {graph.location}")
         click.echo(format_stats(graph.stats(), graph.location))
         sub = graph.neighbourhood("agency:ice", depth=2)
         Path(out).write_text(render_map(sub), encoding="utf-8")
         click.echo(f"wrote {out}: map of {len(sub.nodes)} nodes and {len(sub.edges)} relationships around ICE")
+    if serve_after:
+        from statetech.web.server import serve
+
+        with Graph.open(None, app.db) as graph:  # reopened: the explorer reads the store read-only
+            serve(graph, port=port, announce=lambda text: click.echo(text, err=True))
 
 
-def _register_subcommands() -> None:
-    from statetech.cli import maps as map_commands
-    from statetech.cli import explore as explore_commands
-    from statetech.cli import query as query_commands
+# Subcommands that live in their own modules, loaded only when that command runs: importing them all (and the
+# library, pydantic, the Neo4j driver and the loaders behind them) made every command, even --help, take half a
+# second. Each entry: command name -> (module, attribute, the one-line help 'statetech --help' shows). A test checks
+# that each line matches the command's own help, so this table cannot drift from the commands. A new command module
+# registers here (or, eagerly, with cli.add_command).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "query": ("statetech.cli.query", "query", "Stored Cypher queries: the analyst's catalog (queries/*.cypher)."),
+    "cypher": ("statetech.cli.explore", "cypher", "Run an ad-hoc Cypher query (TEXT, or '-' to read it from stdin)."),
+    "path": ("statetech.cli.explore", "path", "Explain how entities A and B are connected."),
+    "map": ("statetech.cli.maps", "map_command",
+            "Draw an interactive relationship map as one offline HTML file, or a picture (--format svg/png)."),
+    "export": ("statetech.cli.maps", "export_command", "Write the selected subgraph for Gephi, networkx or a "
+               "spreadsheet, with kinds, types, dates and sources."),
+    "import": ("statetech.cli.imports", "import_command",
+               "Import public data files into the graph, resolving names against the curated records."),
+    "fetch": ("statetech.cli.fetch", "fetch_group",
+              "Download public datasets into a cache and import them, with the same summary as 'import'."),
+    "serve": ("statetech.cli.serve", "serve_command",
+              "Explore the graph in a browser: search, entity pages, expandable maps, paths and the query catalog."),
+}
 
-    cli.add_command(query_commands.query)
-    cli.add_command(explore_commands.cypher)
-    cli.add_command(explore_commands.path)
-    cli.add_command(map_commands.map_command)
-    cli.add_command(map_commands.export_command)
-    from statetech.cli import imports as import_commands
 
-    cli.add_command(import_commands.import_command)
+def _lazy_command(name: str) -> click.Command:
+    import importlib
 
-
-_register_subcommands()
+    module, attribute, _ = LAZY_COMMANDS[name]
+    return getattr(importlib.import_module(module), attribute)
 
 
 def main() -> None:

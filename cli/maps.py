@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from statetech.cli.params import parse_params
+from statetech.cli.paths import OutputPath
 
 SELECTION_HELP = """
 Select what to draw: --focus ID_OR_NAME --depth N (the ego network), --query NAME --param KEY=VALUE (the entities and
@@ -53,35 +54,71 @@ def _selection(focus, depth, query_name, params, kinds, rel_types, since, until,
 
 @click.command("map", epilog=SELECTION_HELP)
 @selection_options
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default="statetech-map.html", show_default=True,
-              help="HTML file to write ('-' for stdout).")
+@click.option("--format", "fmt", type=click.Choice(["html", "svg", "png"]), default="html", show_default=True,
+              help="html: the interactive offline map; svg/png: a labelled picture with a legend for reports.")
+@click.option("--view", "view_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Draw a view saved from a map ('Save view'): its nodes, positions and filters.")
+@click.option("--out", "-o", type=OutputPath(allow_dash=True), default=None,
+              help="File to write ('-' for stdout) [default: statetech-map.html, .svg or .png].")
 @click.option("--title", help="Heading of the map (default: from the selection).")
 @click.option("--size-by", type=click.Choice(["degree", "value"]), default="degree", show_default=True,
               help="Node size: number of relationships, or contract money.")
 @click.option("--max-nodes", type=click.IntRange(1), default=5000, show_default=True,
               help="Refuse selections larger than this (browsers slow down past a few thousand nodes).")
 @click.option("--physics/--no-physics", default=True, show_default=True,
-              help="Keep the layout moving after it settles (always off above 1,000 nodes).")
+              help="Keep the layout moving after it settles (always off above 1,000 nodes and for saved views).")
+@click.option("--width", type=click.IntRange(200, 10000), default=1600, show_default=True,
+              help="Picture width in pixels (svg/png).")
+@click.option("--height", type=click.IntRange(200, 10000), default=1100, show_default=True,
+              help="Picture height in pixels (svg/png).")
 @click.pass_obj
-def map_command(app, out: str, title: str | None, size_by: str, max_nodes: int, physics: bool, **selection) -> None:
-    """Draw an interactive relationship map as one offline HTML file.
+def map_command(app, fmt: str, view_file: str | None, out: str | None, title: str | None, size_by: str,
+                max_nodes: int, physics: bool, width: int, height: int, **selection) -> None:
+    """Draw an interactive relationship map as one offline HTML file, or a picture (--format svg/png).
 
-    Styled by kind with a legend, searchable, with filters, neighbourhood highlight, physics toggle and PNG export;
-    hovering or clicking shows properties and sources.
+    Styled by kind with a legend, searchable, with filters (kinds, types, confidence, dates), neighbourhood
+    highlight, physics toggle, PNG export and saved views; hovering or clicking shows properties and sources.
     """
     from statetech.graph.maps import DEFAULT_CAP_ABOVE, DEFAULT_MAX_NEIGHBOURS, render_map
-    from statetech.graph.selection import select
+    from statetech.graph.views import read_view, subgraph_for_view
 
-    chosen = _selection(**selection)
-    sub = select(app.graph(), chosen)
-    cap = chosen.max_neighbours if chosen.max_neighbours is not None else DEFAULT_MAX_NEIGHBOURS
-    html = render_map(sub, title=title, size_by=size_by, max_neighbours=cap, max_nodes=max_nodes, physics=physics,
-                      cap_above=0 if chosen.max_neighbours is not None else DEFAULT_CAP_ABOVE)
+    out = out or f"statetech-map.{fmt}"
+    view = None
+    if view_file:
+        given = [f"--{name.replace('_name', '').replace('_', '-')}" for name, value in selection.items()
+                 if (value != 2 if name == "depth" else value not in (None, ()))]
+        if given:
+            raise click.UsageError(f"--view draws the saved view's own nodes; leave out {', '.join(sorted(given))}")
+        view = read_view(view_file)
+        sub, missing = subgraph_for_view(app.graph(), view)
+        if missing:
+            click.echo(f"warning: {len(missing)} node(s) of the view are not in this graph and are left out "
+                       f"(e.g. {missing[0]})", err=True)
+        chosen = None
+    else:
+        from statetech.graph.selection import select
+
+        chosen = _selection(**selection)
+        sub = select(app.graph(), chosen)
+    if fmt == "html":
+        cap = chosen.max_neighbours if chosen and chosen.max_neighbours is not None else DEFAULT_MAX_NEIGHBOURS
+        explicit_cap = chosen is not None and chosen.max_neighbours is not None
+        body = render_map(sub, title=title, size_by=size_by, max_neighbours=cap, max_nodes=max_nodes,
+                          physics=physics, cap_above=0 if explicit_cap else DEFAULT_CAP_ABOVE,
+                          view=view).encode("utf-8")
+    else:
+        from statetech.graph.visuals import render_image
+
+        body = render_image(sub, fmt, title=title, view=view, width=width, height=height,
+                            max_nodes=min(max_nodes, 2000))
     if out == "-":
-        click.echo(html, nl=False)
+        if fmt == "png":
+            click.get_binary_stream("stdout").write(body)
+        else:
+            click.echo(body.decode("utf-8"), nl=False)
         return
-    Path(out).write_text(html, encoding="utf-8")
-    click.echo(f"wrote {out}: {len(sub.nodes)} nodes, {len(sub.edges)} relationships ({len(html) / 1e6:.1f} MB)")
+    Path(out).write_bytes(body)
+    click.echo(f"wrote {out}: {len(sub.nodes)} nodes, {len(sub.edges)} relationships ({len(body) / 1e6:.1f} MB)")
 
 
 @click.command("export", epilog=SELECTION_HELP)
@@ -89,16 +126,20 @@ def map_command(app, out: str, title: str | None, size_by: str, max_nodes: int, 
 @click.option("--format", "fmt", type=click.Choice(["gexf", "graphml", "json", "csv", "ftm"]), required=True,
               help="gexf/graphml for Gephi and other graph tools, json (networkx node-link), csv (a folder of "
                    "nodes.csv, edges.csv, sources.csv), ftm (FollowTheMoney entities).")
-@click.option("--out", "-o", metavar="PATH", default="-", show_default=True,
+@click.option("--out", "-o", metavar="PATH", type=OutputPath(allow_dash=True, folder_ok=True), default="-",
+              show_default=True,
               help="File to write ('-' for stdout); a folder for csv.")
+@click.option("--raw-csv", is_flag=True,
+              help="CSV: write cells exactly as stored. By default a cell starting with = + - @ (which a "
+                   "spreadsheet would run as a formula) is prefixed with a quote.")
 @click.pass_obj
-def export_command(app, fmt: str, out: str, **selection) -> None:
+def export_command(app, fmt: str, out: str, raw_csv: bool, **selection) -> None:
     """Write the selected subgraph for Gephi, networkx or a spreadsheet, with kinds, types, dates and sources."""
     from statetech.graph.export import export
     from statetech.graph.selection import select
 
     sub = select(app.graph(), _selection(**selection))
-    written = export(sub, fmt, out)
+    written = export(sub, fmt, out, formula_guard=not raw_csv)
     if written:
         click.echo(f"wrote {', '.join(map(str, written))}: {len(sub.nodes)} nodes, {len(sub.edges)} relationships",
                    err=True)

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from statetech.cli.terminal import terminal_safe
+from statetech.graph.spreadsheet import tidy_number
 from statetech.graph.api import Stats
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
     """A fixed-width table; long cells are cut with an ellipsis so one wide value cannot wreck the layout."""
     def cell(value: Any) -> str:
+        value = tidy_number(value)  # no 26042591.310000002 in a table someone may publish
         if value is None:
             text = ""
         elif isinstance(value, (list, tuple)):
             text = ", ".join(str(v) for v in value)
         else:
             text = str(value)
-        text = text.replace("\n", " ")
+        text = terminal_safe(text.replace("\n", " "))  # data never reaches the terminal as escape codes
         return text if len(text) <= max_width else text[: max_width - 1] + "…"
 
     cells = [[cell(v) for v in row] for row in rows]

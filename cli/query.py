@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from statetech.cli.params import parse_params
+from statetech.cli.paths import OutputPath
 
 FORMATS = ["table", "json", "csv", "jsonl"]
 
@@ -39,10 +40,13 @@ def show(name: str) -> None:
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
               help="A query parameter, checked against its declared type; repeat for several (or for list items).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+@click.option("--output", "-o", type=OutputPath(allow_dash=True), default="-",
               help="File to write (default: stdout).")
+@click.option("--raw-csv", is_flag=True,
+              help="CSV: write cells exactly as stored. By default a cell starting with = + - @ (which a "
+                   "spreadsheet would run as a formula) is prefixed with a quote.")
 @click.pass_obj
-def run(app, name: str, params: tuple[str, ...], fmt: str, output: str) -> None:
+def run(app, name: str, params: tuple[str, ...], fmt: str, output: str, raw_csv: bool) -> None:
     """Run a stored query with typed parameters, in a read-only transaction.
 
     Entity parameters take an id (agency:ice) or an unambiguous name or alias (ICE).
@@ -51,4 +55,4 @@ def run(app, name: str, params: tuple[str, ...], fmt: str, output: str) -> None:
     from statetech.graph.catalog import Catalog
 
     result = Catalog.load().run(app.graph(), name, parse_params(params))
-    write_result(result, fmt, output)
+    write_result(result, fmt, output, formula_guard=not raw_csv)

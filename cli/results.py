@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import textwrap
@@ -12,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from statetech.cli.terminal import terminal_safe
 from statetech.graph.store import QueryResult
 
 if TYPE_CHECKING:
@@ -19,36 +18,25 @@ if TYPE_CHECKING:
     from statetech.graph.catalog import StoredQuery
 
 
-def render_result(result: QueryResult, fmt: str) -> str:
+def render_result(result: QueryResult, fmt: str, formula_guard: bool = True) -> str:
     from statetech.cli.output import format_table
+    from statetech.graph.formats import ROW_FORMATS, render_rows
 
-    if fmt == "json":
-        return json.dumps(result.rows, indent=2, ensure_ascii=False, default=str) + "\n"
-    if fmt == "jsonl":
-        return "".join(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in result.rows)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(result.columns)
-        for row in result.values():
-            writer.writerow([_csv_cell(v) for v in row])
-        return buffer.getvalue()
+    if fmt in ROW_FORMATS:
+        return render_rows(result, fmt, formula_guard)
     text = format_table(result.columns, result.values())
     return text + f"\n({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})\n"
 
 
-def _csv_cell(value: Any) -> Any:
-    # Lists and maps as JSON so a spreadsheet cell holds one parseable value; booleans as JSON literals.
-    if isinstance(value, (list, dict, bool)):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
+def write_result(result: QueryResult, fmt: str, output: str, formula_guard: bool = True) -> None:
+    write_text(render_result(result, fmt, formula_guard), output)
 
 
-def write_result(result: QueryResult, fmt: str, output: str) -> None:
-    write_text(render_result(result, fmt), output)
-
-
-def write_text(text: str, output: str) -> None:
+def write_text(text: str, output: str, human: bool = False) -> None:
+    """``human``: text meant to be read (tables, paths), cleaned of control characters wherever it goes; any text
+    written to a terminal is cleaned too (:mod:`statetech.cli.terminal`)."""
+    if human or (output == "-" and sys.stdout.isatty()):
+        text = terminal_safe(text)
     if output == "-":
         sys.stdout.write(text)
         return

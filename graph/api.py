@@ -9,13 +9,16 @@ import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statetech.graph import cypher
-from statetech.graph.errors import QueryError, UnknownEntity, ValidationFailed
-from statetech.graph.model import RecordSet
+from statetech.graph.errors import QueryError, UnknownEntity
 from statetech.graph.store import GrafeoStore, GraphStore, Neo4jStore, QueryResult, WriteSummary
 from statetech.graph.subgraph import Subgraph, SubgraphEdge, SubgraphNode
+
+if TYPE_CHECKING:  # the record classes need pydantic, which commands that only read never import
+    from statetech.graph.model import RecordSet
+    from statetech.graph.writer import ImportCounts, RecordBatch
 
 
 @dataclass
@@ -102,19 +105,56 @@ class Graph:
 
     # -- writing ---------------------------------------------------------------------------------------------------
 
-    def load(self, records: RecordSet, **kwargs: Any) -> WriteSummary:
-        """Write validated records (idempotent upserts)."""
+    def load(self, records: RecordSet, *, batch_size: int | None = None,
+             single_transaction: bool | None = None) -> WriteSummary:
+        """Write validated records, every one of them (curated data wins over anything stored).
+
+        Up to 50,000 records go in one transaction (all or nothing); more are written in batches by the writer's
+        fast path (:mod:`statetech.graph.writer`), which converges if re-run after a failure.
+        """
+        from statetech.graph.writer import DEFAULT_BATCH, load_records
+
         self.store.ensure_schema()
-        return self.store.write_records(records, **kwargs)
+        return load_records(self.store, records, batch_size=batch_size or DEFAULT_BATCH,
+                            single_transaction=single_transaction)
 
-    def load_files(self, paths: Iterable[str | Path]) -> WriteSummary:
-        """Validate curated files (they may refer to records already stored), then write them; all or nothing."""
-        from statetech.loaders.curated import read_curated
+    def import_(self, stream: Iterable[RecordBatch], *, batch_size: int | None = None,
+                dry_run: bool = False) -> ImportCounts:
+        """Write an importer's records: batched, never overwriting curated records or more authoritative imports.
 
-        bundle = read_curated(paths, known_ids=self.store.known_ids(), known_sources=self.store.known_sources())
-        if bundle.problems:
-            raise ValidationFailed(bundle.problems)
-        return self.load(bundle.record_set())
+        ``stream`` yields what each input row contributes (anything with ``sources``, ``nodes`` and
+        ``relationships``); the counts say what was created, updated or kept as it was. With ``dry_run`` everything
+        is looked up and counted, and nothing is written.
+        """
+        import contextlib
+
+        from statetech.graph.writer import DEFAULT_BATCH, GraphWriter
+
+        writer = GraphWriter(self.store, batch_size=batch_size or DEFAULT_BATCH, importing=True, dry_run=dry_run)
+        if not dry_run:
+            self.store.ensure_schema()
+        with contextlib.nullcontext() if dry_run else self.store.writing():
+            writer.write(stream)
+        return writer.counts
+
+    def known_ids(self) -> dict[str, str]:
+        """Every stored entity id -> its kind: curated files may refer to them without redefining them."""
+        return self.store.known_ids()
+
+    def known_sources(self) -> set[str]:
+        return self.store.known_sources()
+
+    def curated_actions(self) -> list[dict[str, Any]]:
+        """Curated worker actions (``id``, ``name``, ``date``, ``companies``, ``urls``), for imports to land on."""
+        return self.store.run_read(cypher.CURATED_ACTIONS).rows
+
+    def curated_award_ids(self) -> list[dict[str, Any]]:
+        """Curated contracts with an award id (``id``, ``award_id``), for imports to land on."""
+        return self.store.run_read(cypher.CURATED_AWARD_IDS).rows
+
+    def resolution_candidates(self, kind: str) -> list[dict[str, Any]]:
+        """Every stored node of ``kind`` with the fields entity resolution matches on (ids, names, identifiers)."""
+        return self.store.run_read(cypher.resolver_entities(kind)).rows
 
     def clear(self) -> int:
         return self.store.clear()
@@ -133,9 +173,11 @@ class Graph:
         rows = read(cypher.COUNT_SOURCES).rows
         stats.sources = rows[0]["count"] if rows else 0
         stats.nodes_by_confidence = {r["confidence"]: r["count"] for r in read(cypher.COUNT_BY_CONFIDENCE)}
+        # The ids of the Source nodes, as a map the coverage queries look each cited id up in.
+        known = {row["id"]: True for row in read(cypher.KNOWN_SOURCES) if isinstance(row["id"], str)}
         for attr, query in (("node_coverage", cypher.NODE_SOURCE_COVERAGE),
                             ("relationship_coverage", cypher.RELATIONSHIP_SOURCE_COVERAGE)):
-            rows = read(query).rows
+            rows = read(query, {"known": known}).rows
             total = rows[0]["total"] if rows else 0
             sourced = (rows[0]["sourced"] or 0) if rows else 0
             setattr(stats, attr, Coverage(int(total or 0), int(sourced)))
@@ -217,7 +259,8 @@ class Graph:
     def _fill(self, sub: Subgraph, ids: list[str]) -> None:
         for row in self.store.run_read(cypher.ENTITIES_BY_IDS, {"ids": ids}):
             sub.add_node(SubgraphNode(row["id"], row["kind"], row["props"]))
-        for row in self.store.run_read(cypher.RELATIONSHIPS_AMONG, {"ids": ids}):
+        among = dict.fromkeys(ids, True)
+        for row in self.store.run_read(cypher.RELATIONSHIPS_AMONG, {"ids": ids, "among": among}):
             sub.add_edge(SubgraphEdge(row["id"], row["type"], row["source"], row["target"], row["props"]))
         self.attach_sources(sub)
 

@@ -11,7 +11,6 @@ every header key, parameter option and ``$param`` is checked, both ways, and eac
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,8 +21,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from statetech.graph.errors import Problem, QueryError, UnknownEntity, ValidationFailed
-from statetech.graph.model import NODE_KINDS, kind_of_id
+from statetech.graph.errors import Problem, QueryError, UnknownEntity, ValidationFailed, did_you_mean
+from statetech.graph.vocabulary import NODE_KIND_NAMES as NODE_KINDS, kind_of_id
 
 PARAM_TYPES = ("string", "int", "float", "date", "bool", "list", "entity")
 LIST_ITEM_TYPES = ("string", "int", "float", "date", "bool")
@@ -210,7 +209,7 @@ def parse_query_file(path: Path, namespace_root: Path) -> StoredQuery:
     problems: list[Problem] = []
     for key in meta:
         if key not in HEADER_KEYS:
-            close = difflib.get_close_matches(str(key), HEADER_KEYS, n=1)
+            close = did_you_mean(key, HEADER_KEYS)
             problems.append(Problem(where, _header_line(lines, key), f"unknown header key {key!r}",
                                     hint=f"did you mean '{close[0]}'?" if close else f"use {', '.join(HEADER_KEYS)}"))
     for key in ("title", "description"):
@@ -291,7 +290,7 @@ def _parse_params(spec_map: Any, lines: list[str], where: str, problems: list[Pr
             continue
         for key in spec:
             if key not in PARAM_KEYS:
-                close = difflib.get_close_matches(str(key), PARAM_KEYS, n=1)
+                close = did_you_mean(key, PARAM_KEYS)
                 problems.append(Problem(where, line, f"parameter '{name}' has unknown option {key!r}",
                                         hint=f"did you mean '{close[0]}'?" if close else
                                         f"use {', '.join(PARAM_KEYS)}"))
@@ -429,7 +428,7 @@ class Catalog:
         try:
             return self.queries[name]
         except KeyError:
-            close = difflib.get_close_matches(name, list(self.queries), n=3)
+            close = did_you_mean(name, self.queries, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else "; 'statetech query list' shows them all"
             raise QueryError(f"no stored query named {name!r}{hint}") from None
 

@@ -9,10 +9,11 @@ The same text runs on Neo4j and on the embedded Grafeo store. Where the two dial
 
 from __future__ import annotations
 
-from statetech.graph.model import (
+from statetech.graph.vocabulary import (
     ENTITY_LABEL,
-    NODE_KINDS,
+    NODE_KIND_NAMES,
     RELATIONSHIP_TYPES,
+    SEARCH_TEXT,
     SOURCE_LABEL,
     checked_label,
     checked_rel_type,
@@ -24,7 +25,7 @@ from statetech.graph.model import (
 def schema_statements() -> list[str]:
     """Uniqueness on ``id`` per label first, so every MERGE below is an index lookup, not a label scan."""
     statements = []
-    for label in (*NODE_KINDS, ENTITY_LABEL, SOURCE_LABEL):
+    for label in (*NODE_KIND_NAMES, ENTITY_LABEL, SOURCE_LABEL):
         label = checked_label(label)
         statements.append(
             f"CREATE CONSTRAINT {label.lower()}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
@@ -35,7 +36,41 @@ def schema_statements() -> list[str]:
         statements.append(
             f"CREATE INDEX rel_{rel_type.lower()}_id IF NOT EXISTS FOR ()-[r:{rel_type}]-() ON (r.id)"
         )
+    # Indexes the stored queries read through (queries/), so questions about the whole graph do not scan it:
+    # records by confidence (records/alleged: equality, then id order from the same index), contracts by obligation
+    # (contracts/largest sorts on it).
+    statements.append(f"CREATE INDEX entity_confidence_id IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.confidence, n.id)")
+    statements.append(f"CREATE INDEX entity_confidence IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.confidence)")
+    statements.append(f"CREATE INDEX contract_obligated IF NOT EXISTS FOR (n:{checked_label('Contract')}) "
+                      "ON (n.obligated_usd)")
+    statements.extend(neo4j_search_indexes())
     return statements
+
+
+# Names of the Neo4j search indexes that stored queries call by name (db.index.fulltext.query*).
+CITATIONS_INDEX = "entity_citations"
+RELATIONSHIP_CITATIONS_INDEX = "relationship_citations"
+
+
+def neo4j_search_indexes() -> list[str]:
+    """Neo4j-only indexes (the embedded engine has no TEXT or FULLTEXT index statements; it skips these).
+
+    * A text index on each entity's ``search_text`` (see :mod:`statetech.graph.vocabulary`): Neo4j answers
+      ``CONTAINS`` from it, so a name search does not fold the name and aliases of every node.
+    * Full-text indexes with the 'keyword' analyzer (each list item one exact, case-sensitive term) on the
+      ``sources`` and ``confidence`` of every entity and relationship: which records cite a source, or are alleged,
+      becomes an index lookup (sources/supports, records/alleged). Relationship property indexes are per type in
+      Neo4j; a full-text index is the one kind that covers every type at once.
+    """
+    keyword = "OPTIONS {indexConfig: {`fulltext.analyzer`: 'keyword'}}"
+    rel_types = "|".join(checked_rel_type(t) for t in RELATIONSHIP_TYPES)
+    return [
+        f"CREATE TEXT INDEX entity_search_text IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.{SEARCH_TEXT})",
+        f"CREATE FULLTEXT INDEX {CITATIONS_INDEX} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) "
+        f"ON EACH [n.sources, n.confidence] {keyword}",
+        f"CREATE FULLTEXT INDEX {RELATIONSHIP_CITATIONS_INDEX} IF NOT EXISTS FOR ()-[r:{rel_types}]-() "
+        f"ON EACH [r.sources, r.confidence] {keyword}",
+    ]
 
 
 # --- upserts (idempotent: MERGE on id, then replace the properties with the record's) -----------------------------
@@ -80,6 +115,92 @@ RETURN count(r) AS written
 """
 
 
+# --- batched writes (statetech.graph.writer) --------------------------------------------------------------------------
+# The writer looks up which records of a batch exist before writing it (it needs that for the created/updated counts
+# and the precedence rule anyway), so the batched path never asks the store to MERGE: records known to be new are
+# CREATEd, and records known to exist are found by id and their properties replaced. That avoids what a profile of the
+# MERGE upserts showed on Neo4j: relationship MERGE walking Expand(Into) from a hub, and an Eager barrier from
+# `SET r = row.props` on an entity the same statement has just matched. `SET x += row.props` on a fresh entity writes
+# the same properties as `SET x = row.props` without reading any.
+
+
+def create_nodes(kind: str) -> str:
+    label = checked_label(kind)
+    return f"""
+UNWIND $rows AS row
+CREATE (n:{ENTITY_LABEL}:{label})
+SET n += row.props
+RETURN count(n) AS written
+"""
+
+
+# Replacing properties needs `=` (a field a record no longer has must go); the node is found through its id index.
+REPLACE_NODES = f"""
+UNWIND $rows AS row
+MATCH (n:{ENTITY_LABEL} {{id: row.id}})
+SET n = row.props
+RETURN count(n) AS written
+"""
+
+
+# An import adds to a stored entity's properties, never removing one its record lacks (see PreparedBatch.keep_stored).
+MERGE_NODE_PROPERTIES = f"""
+UNWIND $rows AS row
+MATCH (n:{ENTITY_LABEL} {{id: row.id}})
+SET n += row.props
+RETURN count(n) AS written
+"""
+
+
+def create_relationships(rel_type: str) -> str:
+    rel_type = checked_rel_type(rel_type)
+    return f"""
+UNWIND $rows AS row
+MATCH (a:{ENTITY_LABEL} {{id: row.from}})
+MATCH (b:{ENTITY_LABEL} {{id: row.to}})
+CREATE (a)-[r:{rel_type}]->(b)
+SET r += row.props
+RETURN count(r) AS written
+"""
+
+
+def replace_relationships(rel_type: str, keep_stored: bool = False) -> str:
+    """Neo4j: anchored on the relationship-id index (``rel_<type>_id``), so no endpoint is expanded.
+
+    ``keep_stored`` (imports): add to the stored properties instead of replacing them."""
+    rel_type = checked_rel_type(rel_type)
+    operator = "+=" if keep_stored else "="
+    return f"""
+UNWIND $rows AS row
+MATCH ()-[r:{rel_type} {{id: row.id}}]->()
+WHERE r.from = row.from AND r.to = row.to
+SET r {operator} row.props
+RETURN count(r) AS written
+"""
+
+
+def existing_relationships_by_id(rel_type: str) -> str:
+    """Neo4j: which of ``$rows`` ({id, from, to}) exist, through the relationship-id index."""
+    rel_type = checked_rel_type(rel_type)
+    return f"""
+UNWIND $rows AS row
+MATCH ()-[r:{rel_type} {{id: row.id}}]->()
+WHERE r.from = row.from AND r.to = row.to
+RETURN r.id AS id, r.imported_from AS imported_from
+"""
+
+
+# A load of unique records into a store without entities (a first load) needs no lookups at all.
+ANY_ENTITY = f"MATCH (n:{ENTITY_LABEL}) RETURN n.id AS id LIMIT 1"
+
+# Embedded store: the engine's bulk calls take its internal node ids, looked up once per batch through the id index.
+INTERNAL_NODE_IDS = f"""
+UNWIND $ids AS node_id
+MATCH (n:{ENTITY_LABEL} {{id: node_id}})
+RETURN n.id AS id, id(n) AS internal
+"""
+
+
 # --- housekeeping ---------------------------------------------------------------------------------------------------
 
 # Relationships go first, in bounded batches: DETACH DELETE of a hub (an agency with 100k awards) would pull all its
@@ -117,19 +238,19 @@ RETURN type(r) AS type, count(r) AS count
 ORDER BY type
 """
 
-# A record counts as sourced when it cites at least one source that exists as a Source node.
+# A record counts as sourced when it cites at least one source that exists as a Source node. $known maps the id of
+# every Source node to true (KNOWN_SOURCES, read first): one map lookup per cited id, where an OPTIONAL MATCH per
+# record made the embedded engine scan every Source for every record.
 NODE_SOURCE_COVERAGE = f"""
 MATCH (n:{ENTITY_LABEL})
-OPTIONAL MATCH (s:{SOURCE_LABEL}) WHERE s.id IN coalesce(n.sources, [])
-WITH n, count(s) AS found
-RETURN count(n) AS total, sum(CASE WHEN found > 0 THEN 1 ELSE 0 END) AS sourced
+RETURN count(n) AS total,
+       sum(CASE WHEN any(sid IN coalesce(n.sources, []) WHERE $known[toString(sid)]) THEN 1 ELSE 0 END) AS sourced
 """
 
 RELATIONSHIP_SOURCE_COVERAGE = f"""
 MATCH (:{ENTITY_LABEL})-[r]->(:{ENTITY_LABEL})
-OPTIONAL MATCH (s:{SOURCE_LABEL}) WHERE s.id IN coalesce(r.sources, [])
-WITH r, count(s) AS found
-RETURN count(r) AS total, sum(CASE WHEN found > 0 THEN 1 ELSE 0 END) AS sourced
+RETURN count(r) AS total,
+       sum(CASE WHEN any(sid IN coalesce(r.sources, []) WHERE $known[toString(sid)]) THEN 1 ELSE 0 END) AS sourced
 """
 
 COUNT_BY_CONFIDENCE = f"""
@@ -145,10 +266,13 @@ MATCH (n:{ENTITY_LABEL} {{id: $id}})
 RETURN n.id AS id, n.kind AS kind, n.name AS name
 """
 
-# Exact (case-insensitive) name or alias first; the caller falls back to a substring search.
+# Exact (case-insensitive) name or alias first; the caller falls back to a substring search. Both first narrow the
+# candidates through search_text (the id, name and aliases lower-cased, stored with every entity; a text index on
+# Neo4j), so resolving a name does not fold every name and alias of the graph.
 ENTITIES_BY_NAME = f"""
 MATCH (n:{ENTITY_LABEL})
-WHERE toLower(n.name) = toLower($name)
+WHERE n.{SEARCH_TEXT} CONTAINS toLower($name)
+WITH n WHERE toLower(n.name) = toLower($name)
    OR any(alias IN coalesce(n.aliases, []) WHERE toLower(alias) = toLower($name))
 RETURN n.id AS id, n.kind AS kind, n.name AS name
 ORDER BY id
@@ -156,7 +280,8 @@ ORDER BY id
 
 ENTITIES_NAME_CONTAINS = f"""
 MATCH (n:{ENTITY_LABEL})
-WHERE toLower(n.name) CONTAINS toLower($name)
+WHERE n.{SEARCH_TEXT} CONTAINS toLower($name)
+WITH n WHERE toLower(n.name) CONTAINS toLower($name)
    OR any(alias IN coalesce(n.aliases, []) WHERE toLower(alias) CONTAINS toLower($name))
 RETURN n.id AS id, n.kind AS kind, n.name AS name
 ORDER BY id
@@ -177,9 +302,12 @@ RETURN r.id AS id, type(r) AS type, a.id AS source, b.id AS target, properties(r
 ORDER BY id
 """
 
+# Lists of ids are unwound into one id lookup each: `WHERE n.id IN $ids` made the embedded engine test every node
+# against the whole list (8.7 s for 23,000 ids on 100,000 nodes, and a timeout for the relationships among them).
 ENTITIES_BY_IDS = f"""
-MATCH (n:{ENTITY_LABEL})
-WHERE n.id IN $ids
+UNWIND $ids AS wanted
+WITH DISTINCT wanted
+MATCH (n:{ENTITY_LABEL} {{id: wanted}})
 RETURN n.id AS id, n.kind AS kind, properties(n) AS props
 ORDER BY id
 """
@@ -188,32 +316,38 @@ ORDER BY id
 # capped per node before the next hop. Every statetech relationship stores its ends' ids as r.from / r.to: reading them
 # avoids startNode()/endNode(), which the embedded engine answers by scanning all edges.
 NEIGHBOURHOOD_HOP = f"""
-MATCH (a:{ENTITY_LABEL})-[r]-(b:{ENTITY_LABEL})
-WHERE a.id IN $ids
+UNWIND $ids AS wanted
+WITH DISTINCT wanted
+MATCH (a:{ENTITY_LABEL} {{id: wanted}})-[r]-(b:{ENTITY_LABEL})
 RETURN a.id AS origin, r.id AS id, type(r) AS type,
        coalesce(r.from, startNode(r).id) AS source, coalesce(r.to, endNode(r).id) AS target,
        properties(r) AS props, b.id AS neighbour
 ORDER BY origin, id
 """
 
+# The relationships among the given entities: walked out of each one, keeping those whose other end is in $among, a map
+# {id: true} of the same ids (a map lookup per relationship; `b.id IN $ids` tested each against the whole list).
 RELATIONSHIPS_AMONG = f"""
-MATCH (a:{ENTITY_LABEL})-[r]->(b:{ENTITY_LABEL})
-WHERE a.id IN $ids AND b.id IN $ids
+UNWIND $ids AS wanted
+WITH DISTINCT wanted
+MATCH (a:{ENTITY_LABEL} {{id: wanted}})-[r]->(b:{ENTITY_LABEL})
+WHERE $among[b.id]
 RETURN r.id AS id, type(r) AS type, a.id AS source, b.id AS target, properties(r) AS props
 ORDER BY id
 """
 
 SOURCES_BY_IDS = f"""
-MATCH (s:{SOURCE_LABEL})
-WHERE s.id IN $ids
+UNWIND $ids AS wanted
+WITH DISTINCT wanted
+MATCH (s:{SOURCE_LABEL} {{id: wanted}})
 RETURN properties(s) AS props
 ORDER BY s.id
 """
 
 
-# --- imports (statetech.loaders.importing / resolve) ----------------------------------------------------------------
-# Reads that let an importer resolve upstream names and identifiers against the graph, and check which of a batch's
-# records already exist (for created/matched counts and the precedence rule) before it writes. All batched: one query
+# --- lookups for writing and resolution (statetech.graph.writer, Graph.resolution_candidates) ------------------------
+# Reads that let an importer resolve upstream names and identifiers against the graph, and let the writer check which
+# of a batch's records already exist (for created/updated counts and the precedence rule) before it writes. All batched: one query
 # per batch, never one per row. Lookups are written as UNWIND + MATCH on {id: ...} so both stores use their id index.
 
 
@@ -272,4 +406,271 @@ RETURN [n IN nodes(p) | properties(n)] AS nodes,
        [r IN relationships(p) | properties(r)] AS relationships,
        [r IN relationships(p) | type(r)] AS types,
        [r IN relationships(p) | coalesce(r.from, startNode(r).id)] AS starts
+"""
+
+
+# --- explorer reads (statetech.graph.explore) ---
+# What `statetech serve` reads: typeahead search, entity pages, hub-safe expansion, timelines and source pages. All
+# are read-only and bounded: anything that could return a hub's 100,000 relationships takes $offset/$limit, and
+# counts are computed apart from the rows. Each relationship's ends are read from r.from / r.to (stored on every
+# statetech relationship) rather than startNode()/endNode(), which the embedded engine answers by scanning all edges.
+# Measured on the embedded engine (benchmarks/bench_serve.py): a typed pattern -[r:TYPE]- is far cheaper than
+# grouping on type(r), and ORDER BY ... LIMIT in a WITH before properties are projected is several times cheaper than
+# the same order in RETURN. The far end of a relationship is left unlabelled where only its id is needed: every
+# statetech relationship joins two :Entity nodes.
+
+# Typeahead over ids, names and aliases, case-insensitive ($text is given in lower case). Exact matches rank first,
+# then names or aliases that start with the text, then the rest; by name, then id. Kept as one constant behind
+# explore.search_entities so that an indexed (full-text) version can replace it in one place.
+# The stored search_text (id, name and aliases, lower-cased; every write path stores it) narrows the candidates: Neo4j
+# answers the CONTAINS from its text index (entity_search_text), the embedded engine with one string test per node.
+# The name, aliases and id themselves then decide the match and rank. (Allowing nodes without search_text here made
+# Neo4j add a scan of every node to the index lookup; a store loaded before search_text existed needs a reload.)
+EXPLORE_SEARCH = f"""
+MATCH (n:{ENTITY_LABEL})
+WHERE n.{SEARCH_TEXT} CONTAINS $text
+WITH n WHERE n.id CONTAINS $text OR toLower(n.name) CONTAINS $text
+   OR (n.aliases IS NOT NULL AND any(a IN n.aliases WHERE toLower(a) CONTAINS $text))
+WITH n WHERE $kinds IS NULL OR n.kind IN $kinds
+WITH n, toLower(n.name) AS name
+WITH n, name,
+     CASE WHEN n.id = $text OR name = $text OR any(a IN coalesce(n.aliases, []) WHERE toLower(a) = $text) THEN 0
+          WHEN name STARTS WITH $text OR any(a IN coalesce(n.aliases, []) WHERE toLower(a) STARTS WITH $text) THEN 1
+          ELSE 2 END AS rank
+ORDER BY rank, name, n.id
+LIMIT $limit
+RETURN n.id AS id, n.kind AS kind, n.name AS name, coalesce(n.aliases, []) AS aliases, rank
+"""
+
+EXPLORE_ENTITY = f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})
+RETURN n.id AS id, n.kind AS kind, properties(n) AS props
+"""
+
+EXPLORE_DEGREE = f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})-[r]-()
+RETURN count(r) AS count
+"""
+
+
+EXPLORE_NEIGHBOUR_COUNT = f"""
+MATCH (a:{ENTITY_LABEL} {{id: $id}})-[r]-(b)
+WHERE b <> a
+RETURN count(DISTINCT b) AS count
+"""
+
+
+def _explore_pattern(rel_type: str, direction: str) -> str:
+    rel_type = checked_rel_type(rel_type)
+    if direction == "out":
+        return f"(n)-[r:{rel_type}]->(m)"
+    if direction == "in":
+        return f"(n)<-[r:{rel_type}]-(m)"
+    raise ValueError(f"direction must be 'out' or 'in', not {direction!r}")
+
+
+def explore_relationship_count(rel_type: str, direction: str) -> str:
+    """How many relationships of one type and direction an entity has (the model says which pairs a kind can have)."""
+    return f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})
+MATCH {_explore_pattern(rel_type, direction)}
+RETURN count(r) AS count
+"""
+
+
+# Neo4j form of the same counts: one query (Neo4j answers each COUNT from the node's degree store), where the
+# embedded engine is many times faster with one small query per group (measured in benchmarks/bench_serve.py).
+def explore_relationship_counts(groups: list[tuple[str, str]]) -> str:
+    """Every group's count in one row (columns c0, c1, ... in the order of ``groups``)."""
+    counts = []
+    for i, (rel_type, direction) in enumerate(groups):
+        pattern = _explore_pattern(rel_type, direction).replace("[r:", "[:")
+        counts.append(f"COUNT {{ MATCH {pattern} }} AS c{i}")
+    return f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})
+RETURN {", ".join(counts) or "0 AS none"}
+"""
+
+
+# Every (type, direction) group of an entity in one pass: used only when the per-type counts above do not add up to
+# the entity's degree (relationships outside the model's table, written by something other than statetech). The
+# embedded engine rejects a CASE expression as a grouping key in RETURN, so the direction is named in a WITH first.
+EXPLORE_RELATIONSHIP_GROUPS = f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})-[r]-(m)
+WITH type(r) AS type, CASE WHEN coalesce(r.from, startNode(r).id) = $id THEN 'out' ELSE 'in' END AS direction
+RETURN type, direction, count(*) AS count
+ORDER BY type, direction
+"""
+
+
+def explore_relationship_page(rel_type: str, direction: str) -> str:
+    """One page of an entity's relationships of one type and direction, ordered by the other end's id and then the
+    relationship's, with the other end's id, kind and name."""
+    return f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})
+MATCH {_explore_pattern(rel_type, direction)}
+WITH r, m ORDER BY m.id, r.id SKIP $offset LIMIT $limit
+RETURN r.id AS id, properties(r) AS props, m.id AS other, m.kind AS kind, m.name AS name
+"""
+
+
+def explore_relationship_first_pages(groups: list[tuple[str, str]]) -> str:
+    """Neo4j form of :func:`explore_relationship_page` for several groups at once: the first $limit of each, in one
+    query (one round trip instead of one per group), each row naming its group."""
+    if not groups:
+        raise ValueError("no relationship groups given")
+    parts = []
+    for rel_type, direction in groups:
+        parts.append(f"""  MATCH {_explore_pattern(rel_type, direction)}
+  WITH r, m ORDER BY m.id, r.id LIMIT $limit
+  RETURN '{checked_rel_type(rel_type)}' AS type, '{direction}' AS direction, r.id AS id, properties(r) AS props,
+         m.id AS other, m.kind AS kind, m.name AS name""")
+    union = "\n  UNION ALL\n".join(parts)
+    return f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})
+CALL (n) {{
+{union}
+}}
+RETURN type, direction, id, props, other, kind, name
+"""
+
+
+# Dated relationships of an entity, oldest first: a relationship's date is its start, else its as-of reading, else
+# its end.
+EXPLORE_TIMELINE_COUNT = f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})-[r]-(m)
+WHERE r.start_date IS NOT NULL OR r.as_of IS NOT NULL OR r.end_date IS NOT NULL
+RETURN count(r) AS total
+"""
+
+EXPLORE_TIMELINE = f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})-[r]-(m)
+WHERE r.start_date IS NOT NULL OR r.as_of IS NOT NULL OR r.end_date IS NOT NULL
+WITH r, m, coalesce(r.start_date, r.as_of, r.end_date) AS date
+ORDER BY date, r.id SKIP $offset LIMIT $limit
+RETURN date, r.id AS id, type(r) AS type, properties(r) AS props, m.id AS other, m.kind AS kind, m.name AS name
+"""
+
+
+def _explore_any_type(types: list[str] | None) -> str:
+    """A relationship pattern's type part: every type given (each checked against the model), or any type."""
+    if not types:
+        return "r"
+    return "r:" + "|".join(checked_rel_type(t) for t in types)
+
+
+def explore_expand(types: list[str] | None = None, *, kinds: bool = False) -> str:
+    """How many distinct neighbours an entity has (optionally only through some types, and with ``kinds`` only of
+    the kinds in $kinds), and the ids of one page of them in id order, so that "the next 25" is the same on every
+    click and on both stores. One pass over the hub's relationships gives both; the kinds test is left out of the
+    text when not wanted, because even a test of a null parameter costs a read per relationship on the embedded
+    engine."""
+    kind_test = " AND b.kind IN $kinds" if kinds else ""
+    return f"""
+MATCH (a:{ENTITY_LABEL} {{id: $id}})-[{_explore_any_type(types)}]-(b)
+WHERE b <> a{kind_test}
+WITH DISTINCT b
+WITH b.id AS neighbour ORDER BY neighbour
+WITH collect(neighbour) AS neighbours
+RETURN size(neighbours) AS total, neighbours[$offset..($offset + $limit)] AS page
+"""
+
+
+def explore_expand_relationships(types: list[str] | None = None) -> str:
+    """The relationships joining an entity to some of its neighbours, walked from each (low-degree) neighbour
+    towards the hub, so that a page costs its own size rather than the hub's degree."""
+    return f"""
+UNWIND $neighbours AS neighbour_id
+MATCH (b:{ENTITY_LABEL} {{id: neighbour_id}})
+MATCH (b)-[{_explore_any_type(types)}]-(a:{ENTITY_LABEL} {{id: $id}})
+WITH DISTINCT r
+RETURN r.id AS id, type(r) AS type, coalesce(r.from, startNode(r).id) AS source,
+       coalesce(r.to, endNode(r).id) AS target, properties(r) AS props
+ORDER BY id
+"""
+
+
+EXPLORE_ENTITIES = f"""
+UNWIND $ids AS entity_id
+MATCH (n:{ENTITY_LABEL} {{id: entity_id}})
+RETURN n.id AS id, n.kind AS kind, properties(n) AS props
+ORDER BY id
+"""
+
+EXPLORE_SOURCE = f"""
+MATCH (s:{SOURCE_LABEL} {{id: $id}})
+RETURN properties(s) AS props
+"""
+
+EXPLORE_SOURCE_ENTITIES_COUNT = f"""
+MATCH (n:{ENTITY_LABEL})
+WHERE $id IN n.sources
+RETURN count(n) AS total
+"""
+
+EXPLORE_SOURCE_ENTITIES = f"""
+MATCH (n:{ENTITY_LABEL})
+WHERE $id IN n.sources
+WITH n ORDER BY n.id SKIP $offset LIMIT $limit
+RETURN n.id AS id, n.kind AS kind, n.name AS name, n.confidence AS confidence
+"""
+
+EXPLORE_SOURCE_RELATIONSHIPS_COUNT = """
+MATCH ()-[r]->()
+WHERE $id IN r.sources
+RETURN count(r) AS total
+"""
+
+EXPLORE_SOURCE_RELATIONSHIPS = """
+MATCH (a)-[r]->(b)
+WHERE $id IN r.sources
+WITH a, r, b ORDER BY r.id SKIP $offset LIMIT $limit
+RETURN r.id AS id, type(r) AS type, a.id AS source, a.kind AS source_kind, a.name AS source_name,
+       b.id AS target, b.kind AS target_kind, b.name AS target_name, r.confidence AS confidence,
+       r.start_date AS start_date, r.end_date AS end_date
+"""
+
+# Relationship counts by type for the home page, one typed count per type of the model (grouping on type(r) reads
+# every relationship's type on the embedded engine, many times slower).
+
+
+def explore_count_relationships(rel_type: str) -> str:
+    return f"MATCH ()-[r:{checked_rel_type(rel_type)}]->() RETURN count(r) AS count"
+
+
+# The newest sources by publication date, for the home page.
+EXPLORE_NEWEST_SOURCES = f"""
+MATCH (s:{SOURCE_LABEL})
+WHERE s.published IS NOT NULL
+WITH s ORDER BY s.published DESC, s.id LIMIT $limit
+RETURN s.id AS id, s.title AS title, s.publisher AS publisher, s.published AS published, s.url AS url
+"""
+
+# The newest dated entities (contracts, actions, policies...) by start date, for the home page.
+EXPLORE_NEWEST_ENTITIES = f"""
+MATCH (n:{ENTITY_LABEL})
+WHERE n.start_date IS NOT NULL
+WITH n ORDER BY n.start_date DESC, n.id LIMIT $limit
+RETURN n.id AS id, n.kind AS kind, n.name AS name, n.start_date AS start_date, n.confidence AS confidence
+"""
+
+# Curated contracts and their award ids (PIIDs): an imported award with the same id, punctuation aside, is that
+# contract, so the import lands on it instead of adding a duplicate beside it.
+CURATED_AWARD_IDS = """
+MATCH (c:Contract)
+WHERE c.imported_from IS NULL AND c.award_id IS NOT NULL
+RETURN c.id AS id, c.award_id AS award_id
+"""
+
+# Curated worker actions with the companies they involve and the URLs of their sources: an imported action of the
+# same company on the same date that shares a source or its title is that action (matched in loaders/resolve.py).
+CURATED_ACTIONS = """
+MATCH (a:EmployeeAction)
+WHERE a.imported_from IS NULL
+OPTIONAL MATCH (a)-[:TARGETS|ORGANIZED_AT]->(c:Company)
+WITH a, collect(DISTINCT c.id) AS companies
+OPTIONAL MATCH (s:Source)
+WHERE s.id IN a.sources
+RETURN a.id AS id, a.name AS name, a.start_date AS date, companies, collect(DISTINCT s.url) AS urls
+ORDER BY id
 """

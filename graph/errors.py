@@ -53,3 +53,15 @@ class QueryError(StatetechError):
 
 class UnknownEntity(StatetechError):
     """An id or name did not resolve to exactly one node."""
+
+
+def did_you_mean(word: str, options, *, n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The options closest to a mistyped ``word``, best first (at most ``n``; none below ``cutoff`` similarity).
+
+    Every "did you mean ...?" hint in statetech (query headers, CSV columns, YAML fields) asks this one function,
+    so they all judge closeness alike.
+    """
+    import difflib  # only when a hint is being written: most commands never need it
+
+    return difflib.get_close_matches(str(word), list(options), n=n, cutoff=cutoff)
+

@@ -16,12 +16,14 @@ import csv
 import io
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from statetech.graph.errors import StatetechError
+from statetech.graph.spreadsheet import neutralise, tidy_number
 from statetech.graph.subgraph import Subgraph
 
 FORMATS = ("gexf", "graphml", "json", "csv", "ftm")
@@ -35,17 +37,17 @@ class ExportError(StatetechError):
     """An export could not be written as asked."""
 
 
-def export(sub: Subgraph, fmt: str, out: str | Path) -> list[Path]:
-    """Write ``sub`` in ``fmt`` to ``out`` (a file; a folder for csv; '-' for stdout); returns the files written."""
+def export(sub: Subgraph, fmt: str, out: str | Path, formula_guard: bool = True) -> list[Path]:
+    """Write ``sub`` in ``fmt`` to ``out`` (a file; a folder for csv; '-' for stdout); returns the files written.
+
+    ``formula_guard``: CSV cells a spreadsheet would run as a formula are neutralised (:mod:`.spreadsheet`)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt == "csv":
         if str(out) == "-":
             raise ExportError("csv writes three files (nodes.csv, edges.csv, sources.csv); give --out FOLDER")
-        return write_csv(sub, Path(out))
+        return write_csv(sub, Path(out), formula_guard)
     writer, binary = _STREAM_WRITERS[fmt]
-    if fmt == "ftm":
-        _ftm_writer()  # fail before creating an empty file
     if str(out) == "-":
         writer(sub, sys.stdout.buffer if binary else sys.stdout)
         return []
@@ -111,6 +113,7 @@ def _source_urls(sub: Subgraph, ids: list[str]) -> list[str]:
 
 
 def _scalar(value: Any) -> Any:
+    value = tidy_number(value)
     if isinstance(value, (list, tuple, set, dict)):
         return json.dumps(list(value) if isinstance(value, (tuple, set)) else value, ensure_ascii=False)
     if isinstance(value, float) and not math.isfinite(value):
@@ -127,16 +130,40 @@ def _unify_numeric_types(rows: list[dict[str, Any]]) -> None:
                 row[key] = float(row[key])
 
 
+# Characters XML 1.0 cannot hold at all (not even escaped): most C0 controls, lone surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value: Any) -> Any:
+    return _NOT_XML.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _xml_safe(graph):
+    """The graph with every string that XML cannot hold cleaned (U+FFFD), so the file always parses: networkx
+    writes such characters as they are, and one ESC in a name from a public dataset made the whole export unreadable
+    to Gephi. JSON and CSV exports keep the exact text."""
+    graph.graph.update({k: _xml_text(v) for k, v in graph.graph.items()})
+    for _, attrs in graph.nodes(data=True):
+        attrs.update({k: _xml_text(v) for k, v in attrs.items()})
+    for _, _, attrs in graph.edges(data=True):
+        attrs.update({k: _xml_text(v) for k, v in attrs.items()})
+    if any(_NOT_XML.search(str(n)) for n in graph.nodes):
+        import networkx as nx
+
+        graph = nx.relabel_nodes(graph, {n: _xml_text(n) for n in graph.nodes})
+    return graph
+
+
 def write_gexf(sub: Subgraph, stream: IO[bytes]) -> None:
     import networkx as nx
 
-    nx.write_gexf(export_graph(sub), stream, version="1.2draft")
+    nx.write_gexf(_xml_safe(export_graph(sub)), stream, version="1.2draft")
 
 
 def write_graphml(sub: Subgraph, stream: IO[bytes]) -> None:
     import networkx as nx
 
-    nx.write_graphml(export_graph(sub), stream, infer_numeric_types=True)
+    nx.write_graphml(_xml_safe(export_graph(sub)), stream, infer_numeric_types=True)
 
 
 def write_json(sub: Subgraph, stream: IO[str]) -> None:
@@ -152,7 +179,7 @@ def write_json(sub: Subgraph, stream: IO[str]) -> None:
     stream.write("\n")
 
 
-def csv_tables(sub: Subgraph) -> dict[str, str]:
+def csv_tables(sub: Subgraph, formula_guard: bool = True) -> dict[str, str]:
     """nodes.csv and edges.csv in Gephi's spreadsheet-import layout (Id/Label; Source/Target/Type/Id/Label), plus
     sources.csv with the full Source records."""
     graph = export_graph(sub)
@@ -167,46 +194,40 @@ def csv_tables(sub: Subgraph) -> dict[str, str]:
     source_rows = [{"id": sid, **{k: _scalar(v) for k, v in record.items() if k != "id"}}
                    for sid, record in sorted(sub.sources.items())]
     return {
-        "nodes": _csv_text(node_rows, ["Id", "Label", "kind"]),
-        "edges": _csv_text(edge_rows, ["Source", "Target", "Type", "Id", "Label", "rel_type"]),
-        "sources": _csv_text(source_rows, ["id", "title", "publisher", "published", "url"]),
+        "nodes": _csv_text(node_rows, ["Id", "Label", "kind"], formula_guard),
+        "edges": _csv_text(edge_rows, ["Source", "Target", "Type", "Id", "Label", "rel_type"], formula_guard),
+        "sources": _csv_text(source_rows, ["id", "title", "publisher", "published", "url"], formula_guard),
     }
 
 
-def write_csv(sub: Subgraph, folder: Path) -> list[Path]:
+def write_csv(sub: Subgraph, folder: Path, formula_guard: bool = True) -> list[Path]:
     if folder.exists() and not folder.is_dir():
         raise ExportError(f"{folder} is a file; csv export writes nodes.csv, edges.csv and sources.csv into a folder")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in csv_tables(sub).items():
+    for name, text in csv_tables(sub, formula_guard).items():
         path = folder / f"{name}.csv"
         path.write_text(text, encoding="utf-8", newline="")
         written.append(path)
     return written
 
 
-def _csv_text(rows: list[dict[str, Any]], leading: list[str]) -> str:
+def _csv_text(rows: list[dict[str, Any]], leading: list[str], formula_guard: bool = True) -> str:
     columns = list(leading) + sorted({k for row in rows for k in row} - set(leading))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+        cells = {k: "" if row.get(k) is None else row[k] for k in columns}
+        writer.writerow({k: neutralise(v) for k, v in cells.items()} if formula_guard else cells)
     return buffer.getvalue()
 
 
 def write_ftm(sub: Subgraph, stream: IO[str]) -> None:
-    """FollowTheMoney entities, written by the FtM loader module (which knows the FtM schema mapping)."""
-    _ftm_writer()(sub, stream)
+    """FollowTheMoney entities, one JSON object per line (:mod:`statetech.graph.ftm_export`)."""
+    from statetech.graph.ftm_export import write_ftm as ftm_writer
 
-
-def _ftm_writer() -> Callable[[Subgraph, IO[str]], None]:
-    try:
-        from statetech.loaders.ftm import write_ftm as ftm_writer
-    except ImportError as exc:
-        raise ExportError(f"--format ftm needs the module statetech.loaders.ftm, which this installation lacks "
-                          f"({exc}); use gexf, graphml, json or csv") from None
-    return ftm_writer
+    ftm_writer(sub, stream)
 
 
 _STREAM_WRITERS: dict[str, tuple[Callable[[Subgraph, Any], None], bool]] = {

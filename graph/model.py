@@ -8,6 +8,7 @@ Cypher cannot take labels or types as parameters, so any code that builds such a
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -57,6 +58,18 @@ def _coerce_date(value: Any) -> Any:
 
 PartialDate = Annotated[str, AfterValidator(_check_partial_date)]
 
+
+def _check_full_day(value: str) -> str:
+    """Curation dates (``added`` / ``updated``) are bookkeeping we control, so they are always a full ISO day:
+    "what did we know on 2026-11-28" needs a day, not a month."""
+    _check_partial_date(value)
+    if len(value) != 10:
+        raise ValueError(f"{value!r} is not a full day; write YYYY-MM-DD")
+    return value
+
+
+RecordDay = Annotated[str, AfterValidator(_check_full_day)]
+
 _SLUG = r"[a-z0-9][a-z0-9._-]*"
 
 
@@ -81,8 +94,23 @@ class StrictModel(BaseModel):
             return _coerce_date(value)
         return value
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_the_store(cls, value: Any) -> Any:
+        """Neo4j integers are 64-bit (a bigger one fails deep in the driver) and the embedded store would keep it
+        as text; infinities and NaN are not figures anyone can publish. Refuse both here, where the file:line is."""
+        if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError(f"{value} is too large for the graph store (integers must lie between {INT64_MIN} and "
+                             f"{INT64_MAX})")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{value} is not a finite number")
+        return value
 
-DATE_FIELDS = frozenset({"start_date", "end_date", "published", "accessed", "as_of"})
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+DATE_FIELDS = frozenset({"start_date", "end_date", "published", "accessed", "as_of", "added", "updated"})
 
 
 class Source(StrictModel):
@@ -92,7 +120,9 @@ class Source(StrictModel):
     url: HttpUrlStr
     title: str = Field(min_length=1)
     publisher: str = Field(min_length=1)
-    published: PartialDate
+    # The document's own date. Curated sources must give it (loaders/curated.py); an imported source has it only
+    # when its URL or its data does, else it is unknown: never the file's date, 1970-01-01 or the event's date.
+    published: PartialDate | None = None
     accessed: PartialDate | None = None
     author: str | None = None
     archive_url: HttpUrlStr | None = None
@@ -117,6 +147,10 @@ class Node(StrictModel):
     start_date: PartialDate | None = None
     end_date: PartialDate | None = None
     notes: str | None = None
+    # When the record entered the dataset and when it last changed (curation history, not the event's date), so
+    # "what did we know on date X" and "what is new since X" can be asked of the graph.
+    added: RecordDay | None = None
+    updated: RecordDay | None = None
     # Identifiers from upstream datasets (e.g. "uei:ABC123", "littlesis:13503"): matched before names on import.
     external_ids: list[str] = Field(default_factory=list)
     # Set by importers only (e.g. "usaspending:awards"); curated records leave it empty, and imports never
@@ -141,7 +175,8 @@ class Node(StrictModel):
         return value
 
     def properties(self) -> dict[str, Any]:
-        return _properties(self)
+        # Derived properties (statetech.graph.vocabulary.SEARCH_TEXT) are written with the record's own.
+        return with_derived(_properties(self))
 
 
 class Agency(Node):
@@ -233,86 +268,30 @@ class Product(Node):
 
 NODE_CLASSES: tuple[type[Node], ...] = (Agency, Company, Contract, EmployeeAction, Policy, Person, Product)
 NODE_KINDS: dict[str, type[Node]] = {cls.KIND: cls for cls in NODE_CLASSES}
-KIND_BY_PREFIX: dict[str, str] = {cls.PREFIX: cls.KIND for cls in NODE_CLASSES}
-SOURCE_LABEL = "Source"
-# Every curated node also carries this label so an id lookup across kinds can use one uniqueness constraint.
-ENTITY_LABEL = "Entity"
-
-# (from kind, TYPE, to kind) triples, kept as data so validation, the stores and the docs read one table.
-ALLOWED_TRIPLES: tuple[tuple[str, str, str], ...] = (
-    ("Agency", "PART_OF", "Agency"),
-    ("Agency", "SHARES_DATA_WITH", "Agency"),
-    ("Company", "SUBSIDIARY_OF", "Company"),
-    ("Agency", "AWARDED", "Contract"),
-    ("Contract", "AWARDED_TO", "Company"),
-    ("Contract", "SUBCONTRACTED_TO", "Company"),
-    ("Contract", "CHILD_OF", "Contract"),
-    ("Contract", "FOR_PRODUCT", "Product"),
-    ("Company", "PROVIDES", "Product"),
-    ("Product", "RUNS_ON", "Product"),
-    ("Agency", "USES", "Product"),
-    ("EmployeeAction", "TARGETS", "Company"),
-    ("EmployeeAction", "TARGETS", "Contract"),
-    ("EmployeeAction", "TARGETS", "Agency"),
-    ("EmployeeAction", "TARGETS", "Policy"),
-    ("EmployeeAction", "TARGETS", "Product"),
-    ("EmployeeAction", "ORGANIZED_AT", "Company"),
-    ("EmployeeAction", "CITES", "Policy"),
-    ("Person", "PARTICIPATED_IN", "EmployeeAction"),
-    ("Person", "WORKS_FOR", "Company"),
-    ("Person", "WORKS_FOR", "Agency"),
-    ("Company", "ISSUED", "Policy"),
-    ("Agency", "ISSUED", "Policy"),
-    ("Policy", "GOVERNS", "Agency"),
-    ("Policy", "GOVERNS", "Company"),
-    ("Policy", "GOVERNS", "Product"),
-    ("Policy", "GOVERNS", "Contract"),
-    ("Company", "RESPONDED_TO", "EmployeeAction"),
-    ("Person", "RESPONDED_TO", "EmployeeAction"),
+# The allowlist (labels, relationship types, triples) lives in the vocabulary module, which needs no pydantic; the
+# names are re-exported here, and the record classes must match it.
+from statetech.graph.vocabulary import (  # noqa: E402
+    _TRIPLE_SET,
+    ALLOWED_TRIPLES,
+    ENTITY_LABEL,
+    KIND_BY_PREFIX,
+    NODE_KIND_NAMES,
+    RELATIONSHIP_DESCRIPTIONS,
+    RELATIONSHIP_PROPERTIES,
+    RELATIONSHIP_TYPES,
+    SEARCH_TEXT,
+    SOURCE_LABEL,
+    allowed_targets,
+    checked_label,
+    checked_rel_type,
+    is_allowed,
+    kind_of_id,
+    search_text,
+    with_derived,
 )
-RELATIONSHIP_TYPES: tuple[str, ...] = tuple(dict.fromkeys(t for _, t, _ in ALLOWED_TRIPLES))
 
-RELATIONSHIP_DESCRIPTIONS: dict[str, str] = {
-    "PART_OF": "a component or sub-agency of",
-    "SHARES_DATA_WITH": "shares data with",
-    "SUBSIDIARY_OF": "is a subsidiary of",
-    "AWARDED": "awarded the contract",
-    "AWARDED_TO": "contract awarded to the vendor",
-    "SUBCONTRACTED_TO": "work under the contract subcontracted to",
-    "CHILD_OF": "task or delivery order under an IDV",
-    "FOR_PRODUCT": "contract buys the product or service",
-    "PROVIDES": "sells or operates the product",
-    "RUNS_ON": "product hosted on another product",
-    "USES": "agency uses the product (optional data volume and as-of date)",
-    "TARGETS": "employee action aimed at",
-    "ORGANIZED_AT": "employee action by workers of",
-    "CITES": "employee action invokes the policy",
-    "PARTICIPATED_IN": "took part in the employee action",
-    "WORKS_FOR": "works or worked for (role, dates)",
-    "ISSUED": "issued the policy",
-    "GOVERNS": "policy applies to",
-    "RESPONDED_TO": "publicly responded to the employee action",
-}
-
-# Properties a relationship may carry beyond the common ones, by type.
-RELATIONSHIP_PROPERTIES: dict[str, frozenset[str]] = {
-    "USES": frozenset({"data_volume_tb", "as_of"}),
-    "WORKS_FOR": frozenset({"role"}),
-    "PARTICIPATED_IN": frozenset({"role"}),
-    "AWARDED_TO": frozenset({"amount_usd"}),
-    "SUBCONTRACTED_TO": frozenset({"amount_usd"}),
-}
-
-
-def allowed_targets(from_kind: str, rel_type: str) -> list[str]:
-    return [t for f, r, t in ALLOWED_TRIPLES if f == from_kind and r == rel_type]
-
-
-def is_allowed(from_kind: str, rel_type: str, to_kind: str) -> bool:
-    return (from_kind, rel_type, to_kind) in _TRIPLE_SET
-
-
-_TRIPLE_SET = frozenset(ALLOWED_TRIPLES)
+if tuple(NODE_KINDS) != NODE_KIND_NAMES or KIND_BY_PREFIX != {c.PREFIX: c.KIND for c in NODE_CLASSES}:
+    raise RuntimeError("graph/vocabulary.py and the node classes of graph/model.py disagree on the node kinds")
 
 
 class Relationship(StrictModel):
@@ -327,6 +306,8 @@ class Relationship(StrictModel):
     start_date: PartialDate | None = None
     end_date: PartialDate | None = None
     notes: str | None = None
+    added: RecordDay | None = None
+    updated: RecordDay | None = None
     role: str | None = None
     data_volume_tb: float | None = Field(default=None, ge=0)
     as_of: PartialDate | None = None
@@ -376,25 +357,6 @@ def _properties(model: BaseModel, exclude: set[str] | None = None) -> dict[str, 
             continue
         out[name] = value
     return out
-
-
-def kind_of_id(node_id: str) -> str | None:
-    prefix = node_id.split(":", 1)[0]
-    return KIND_BY_PREFIX.get(prefix)
-
-
-def checked_label(name: str) -> str:
-    """Return ``name`` if it is a label of the model, else raise: the guard in front of every label slot."""
-    if name in NODE_KINDS or name in (SOURCE_LABEL, ENTITY_LABEL):
-        return name
-    raise ValueError(f"{name!r} is not a node kind of the model")
-
-
-def checked_rel_type(name: str) -> str:
-    """Return ``name`` if it is a relationship type of the model, else raise."""
-    if name in RELATIONSHIP_TYPES:
-        return name
-    raise ValueError(f"{name!r} is not a relationship type of the model")
 
 
 class RecordSet(BaseModel):

@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from statetech.graph.vocabulary import DERIVED_PROPERTIES
+
 
 @dataclass
 class SubgraphNode:
     id: str
     kind: str
     properties: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        # Properties derived at write time for indexes (e.g. search_text) are bookkeeping, not facts: maps and
+        # exports show what the records say.
+        if not DERIVED_PROPERTIES.isdisjoint(self.properties):
+            self.properties = {k: v for k, v in self.properties.items() if k not in DERIVED_PROPERTIES}
 
     @property
     def name(self) -> str:
@@ -49,12 +57,24 @@ class Subgraph:
     def add_node(self, node: SubgraphNode) -> None:
         self.nodes.setdefault(node.id, node)
 
+    # Ids of ``edges``, so add_edge is constant time (rebuilding the set per call made selecting 40,000 relationships
+    # take over a minute). ``edges`` is public and callers replace or append to it directly, so the set remembers
+    # which list object and length it describes and is rebuilt once when either changed behind its back.
+    _edge_index: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    _indexed: tuple[int, int] = field(default=(0, -1), init=False, repr=False, compare=False)
+
     def add_edge(self, edge: SubgraphEdge) -> None:
-        if edge.id not in self._edge_ids():
+        ids = self._edge_ids()
+        if edge.id not in ids:
             self.edges.append(edge)
+            ids.add(edge.id)
+            self._indexed = (id(self.edges), len(self.edges))
 
     def _edge_ids(self) -> set[str]:
-        return {e.id for e in self.edges}
+        if self._indexed != (id(self.edges), len(self.edges)):
+            self._edge_index = {e.id for e in self.edges}
+            self._indexed = (id(self.edges), len(self.edges))
+        return self._edge_index
 
     def cited_source_ids(self) -> set[str]:
         ids: set[str] = set()

@@ -36,12 +36,13 @@ from statetech.loaders.common import (
     RecentSet,
     clean_text,
     column_key,
+    entity_name,
     http_url,
     parse_date,
     short_hash,
     slug,
 )
-from statetech.loaders.importing import CheckResult, Emitted, Importer, RowWarning, register
+from statetech.loaders.importing import Emitted, Importer, Parsed, RowWarning, date_warnings, register
 from statetech.loaders.resolve import Resolver, normalise_name
 
 DATASET = "atlas"
@@ -56,6 +57,7 @@ SPEC = CsvSpec(
     optional=("NEWAOSNUMBER (ORI9)", "City", "County", "Type of LEA", "Summary", "Type of Juris", "TECH ABV",
               "Link 1 Source", "Link 1 Date", "Link 2", "Link 2 Source", "Link 2 Date", "Link 3", "Link 3 Source",
               "Link 3 Date", "Other Links"),
+    ignored=[f"Link {i} {what}" for i in (1, 2, 3) for what in ("Snapshot", "Type")],
 )
 LEVELS = {"municipal": "local", "county": "local", "university": "local", "school district": "local",
           "tribal": "local", "regional": "local", "state": "state", "federal": "federal"}
@@ -116,25 +118,26 @@ class AtlasImporter(Importer):
                                            f"{exc}; the link is kept, undated, in the notes",
                                            record_id=aos, column=date_col))
                 date = None
+            problems.extend(date_warnings(self.file.name, row.line, aos, {date_col: date}))
             links.append((url, publisher or (urlsplit(url).hostname or "").removeprefix("www."), date))
         loose.extend(_URLS.findall(row.get("Other Links")))
         return links, loose, problems
 
-    def check(self, record: CsvRow) -> CheckResult:
+    def parse(self, record: CsvRow) -> Parsed:
         if not record.get("AOSNUMBER").strip():
-            return [Problem(self.file.name, record.line, "record has no AOSNUMBER", column="AOSNUMBER",
-                            hint="every Atlas record has one, e.g. AOS000001")]
-        _, _, warnings = self._links(record)
+            return Parsed(problems=[Problem(self.file.name, record.line, "record has no AOSNUMBER", column="AOSNUMBER",
+                                            hint="every Atlas record has one, e.g. AOS000001")])
+        links, loose, warnings = self._links(record)
         if not clean_text(record.get("Agency")):
-            return "record names no agency"
+            return Parsed(skip="record names no agency")
         if not clean_text(record.get("Technology")):
-            return "record names no technology"
-        return warnings or None
+            return Parsed(skip="record names no technology")
+        return Parsed((record, links, loose), warnings)
 
-    def convert(self, record: CsvRow, resolver: Resolver, phase: str) -> Emitted:
+    def convert(self, parsed: tuple[CsvRow, list, list], resolver: Resolver, phase: str) -> Emitted:
+        record, links, loose = parsed
         row, file, line = record, self.file.name, record.line
         aos = row.get("AOSNUMBER").strip()
-        links, loose, _ = self._links(row)
         out = Emitted(sources=[ATLAS_SOURCE])
         undated: list[str] = []
         for url, publisher, date in links:
@@ -163,7 +166,7 @@ class AtlasImporter(Importer):
                 notes=_place(row), sources=sources, confidence="reported", imported_from=DATASET))
 
         technology = clean_text(row.get("Technology"))
-        vendor_name = clean_text(row.get("Vendor"))
+        vendor_name = entity_name(row.get("Vendor"))  # "Unknown" / "n/a" is no vendor, not a company
         vendor = None
         if vendor_name:
             vendor = resolver.resolve("Company", vendor_name, [], f"company:aos-{slug(normalise_name(vendor_name))}",

@@ -33,6 +33,7 @@ from statetech.loaders.common import (
     Progress,
     clean_text,
     http_url,
+    is_placeholder,
     parse_date,
     parse_int,
     parse_pylist,
@@ -41,7 +42,7 @@ from statetech.loaders.common import (
     sniff_kind,
     wrong_kind_problem,
 )
-from statetech.loaders.importing import CheckResult, Emitted, Importer, register
+from statetech.loaders.importing import Emitted, Importer, Parsed, date_warnings, register
 from statetech.loaders.resolve import Resolver
 
 DATASET = "collective_actions"
@@ -52,6 +53,7 @@ SPEC = CsvSpec(
     format_label="Collective Actions in Tech actions.csv",
     required=("id", "date", "sources", "actions", "description", "companies"),
     optional=("struggles", "employment_types", "online", "locations", "workers", "tags", "author"),
+    ignored=("latlngs", "addresses"),  # the map's coordinates; the unnamed first column (pandas' index) is skipped
 )
 ACTION_TYPES = {"open letter": "open_letter", "letter": "open_letter", "petition": "petition", "protest": "protest",
                 "walkout": "walkout", "strike": "strike", "sit-in": "sit_in", "sit in": "sit_in",
@@ -88,6 +90,24 @@ class CollectiveActionsImporter(Importer):
             return [wrong]
         self.stream = CsvStream(self.file, SPEC)
         return self.stream.header_problems
+
+    def column_notes(self) -> list[Problem]:
+        """The CSV header's findings; for JSON, the same for the keys of the first action (every action of the
+        published file has the same keys)."""
+        if self.kind != "json":
+            return super().column_notes()
+        first = next(iter(JsonStream(self.file).values(limit=1)), None)
+        if not isinstance(first, JsonValue) or not isinstance(first.value, dict):
+            return []  # reported, located, when the records are read
+        known = {*SPEC.required, *SPEC.optional, *SPEC.ignored}
+        notes = [Problem(self.file.name, first.line, f"unknown key {key!r} is not read", column=key,
+                         hint="check that the file has the expected layout")
+                 for key in first.value if key not in known]
+        notes += [Problem(self.file.name, first.line, f"optional key {key!r} is missing: its field stays empty "
+                          "(values stored by earlier imports are kept)", column=key,
+                          hint="check the download; a renamed key can be renamed back")
+                  for key in SPEC.optional if key not in first.value]
+        return notes
 
     def records(self, progress: Progress, limit: int | None) -> Iterator[Any]:
         if self.kind == "json":
@@ -139,6 +159,8 @@ class CollectiveActionsImporter(Importer):
             problems.append(Problem(name, line, str(exc), record_id=action_id or None, column="workers"))
         if out.get("workers") is not None and out["workers"] < 0:
             problems.append(Problem(name, line, "negative number of workers", record_id=action_id, column="workers"))
+        if "companies" in out:  # ['na'] or ['unknown'] names no company
+            out["companies"] = [c for c in out["companies"] if not is_placeholder(c)]
         out["description"] = clean_text(get("description"))
         for key in ("sources", "companies", "tags", "actions"):
             if key in out and not all(isinstance(v, str) for v in out[key]):
@@ -146,20 +168,20 @@ class CollectiveActionsImporter(Importer):
                                         column=key))
         return (out if not problems else None), problems
 
-    def check(self, record) -> CheckResult:
+    def parse(self, record) -> Parsed:
         fields, problems = self._fields(record)
         if problems:
-            return problems
+            return Parsed(problems=problems)
         assert fields is not None
         if not [u for u in fields["sources"] if http_url(u)]:
-            return "action cites no http(s) source"
+            return Parsed(skip="action cites no http(s) source")
         if not fields["companies"]:
-            return "action names no company"
-        return None
+            return Parsed(skip="action names no company")
+        return Parsed((record, fields), date_warnings(self.file.name, record.line, fields["id"],
+                                                      {"date": fields["date"]}))
 
-    def convert(self, record, resolver: Resolver, phase: str) -> Emitted:
-        fields, _ = self._fields(record)
-        assert fields is not None
+    def convert(self, parsed: tuple[Any, dict[str, Any]], resolver: Resolver, phase: str) -> Emitted:
+        record, fields = parsed
         out = Emitted()
         action_id = f"action:cat-{slug(fields['id'])}"
         date = fields["date"]
@@ -174,11 +196,7 @@ class CollectiveActionsImporter(Importer):
         kinds = [a.strip().lower() for a in fields["actions"]]
         action_type = next((ACTION_TYPES[k] for k in kinds if k in ACTION_TYPES), "other" if kinds else None)
         what = " and ".join(k for k in kinds) or "action"
-        out.nodes.append(EmployeeAction(
-            id=action_id, name=f"{', '.join(companies)} workers: {what} ({date})", action_type=action_type,
-            participants=fields["workers"], description=fields["description"], start_date=date,
-            external_ids=[f"collective-action:{fields['id']}"],
-            notes=_notes(fields), sources=sources, confidence="reported", imported_from=DATASET))
+        matches = []
         for company_slug in dict.fromkeys(fields["companies"]):
             name = _label(company_slug)
             match = resolver.resolve("Company", name, [("collective-action-company", company_slug)],
@@ -188,6 +206,18 @@ class CollectiveActionsImporter(Importer):
                 out.nodes.append(Company(id=match.id, name=name,
                                          external_ids=[f"collective-action-company:{company_slug}"],
                                          sources=sources, confidence="reported", imported_from=DATASET))
+            matches.append(match)
+        # an action a curator already recorded (same company and date, a shared source or title) is that node
+        curated = resolver.curated_action(date, [m.id for m in matches], [s.url for s in out.sources],
+                                          fields["description"], action_id, file=self.file.name, line=record.line)
+        action_id = curated or action_id
+        if not curated:
+            out.nodes.append(EmployeeAction(
+                id=action_id, name=f"{', '.join(companies)} workers: {what} ({date})", action_type=action_type,
+                participants=fields["workers"], description=fields["description"], start_date=date,
+                external_ids=[f"collective-action:{fields['id']}"],
+                notes=_notes(fields), sources=sources, confidence="reported", imported_from=DATASET))
+        for match in matches:
             out.relationships.append(Relationship(
                 **{"from": action_id, "to": match.id}, type="TARGETS", sources=sources, confidence="reported",
                 imported_from=DATASET, to_match=match.method))
@@ -214,13 +244,13 @@ def _source(url: str, action_date: str, action_id: str) -> Source:
     host = urlsplit(url).hostname or "web"
     publisher = host.removeprefix("www.")
     match = _URL_DATE.search(urlsplit(url).path)
-    published = action_date
+    published = None  # the page's date when its URL gives it; else unknown, never the action's date
     if match:
         year, month, day = match.groups()
         try:
             published = parse_date(f"{year}-{int(month):02d}" + (f"-{int(day):02d}" if day else ""))
         except BadValue:
-            published = action_date
+            published = None
     return Source(id=f"source:web-{slug(publisher, 40)}-{short_hash(url)}", url=url,
                   title=f"Report cited by Collective Actions in Tech (action {action_id})", publisher=publisher,
                   published=published)

@@ -13,9 +13,7 @@ import ast
 import codecs
 import csv
 import datetime as _dt
-import difflib
 import gzip
-import hashlib
 import io
 import json
 import re
@@ -25,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from statetech.graph.errors import Problem
+from statetech.graph.errors import Problem, did_you_mean
+from statetech.graph.ids import short_hash, slug  # noqa: F401 - importers take them from here
 
 csv.field_size_limit(64 * 1024 * 1024)  # Atlas summaries and FtM descriptions can be long; the default is 128 KiB
 
@@ -220,6 +219,8 @@ class CsvSpec:
     renames: dict[str, Sequence[str]] = field(default_factory=dict)
     # alternatives: at least one column of each group must be present
     one_of: Sequence[Sequence[str]] = ()
+    # columns upstream writes that the importer deliberately does not read; any other column is reported as unknown
+    ignored: Sequence[str] = ()
 
 
 @dataclass
@@ -251,6 +252,28 @@ class CsvStream:
         self.columns: dict[str, int] = {}
         self.empty_rows = 0
         self._check_header()
+
+    def column_notes(self) -> list[Problem]:
+        """Header findings that do not stop an import: a column no field reads (unknown, perhaps renamed), and an
+        optional column that is absent (its field stays empty on every row). ``--strict`` refuses them."""
+        if self.header_problems or not self.header:
+            return []
+        read = set(self.columns.values())
+        ignored = {column_key(c) for c in self.spec.ignored}
+        unknown = [h for i, h in enumerate(self.header)
+                   if i not in read and column_key(h) and column_key(h) not in ignored]
+        missing = [c for c in self.spec.optional if c not in self.columns]
+        notes = []
+        for name in unknown:
+            close = did_you_mean(name, missing, cutoff=0.6)
+            notes.append(Problem(self.file.name, 1, f"unknown column {name!r} is not read", column=name,
+                                 hint=f"is it {close[0]!r} renamed? Rename it back" if close
+                                 else "check that the file has the expected layout"))
+        for name in missing:
+            notes.append(Problem(self.file.name, 1, f"optional column {name!r} is missing: its field stays empty "
+                                 "(values stored by earlier imports are kept)", column=name,
+                                 hint="check the download; a renamed column can be renamed back"))
+        return notes
 
     def _check_header(self) -> None:
         kind = sniff_kind(self.file)
@@ -291,7 +314,7 @@ class CsvStream:
                 hint=f"the file's header starts {', '.join(self.header[:4])!s}; check the file and the format"))
             return
         for name in missing:
-            close = difflib.get_close_matches(name, self.header, n=1, cutoff=0.7)
+            close = did_you_mean(name, self.header, cutoff=0.7)
             hint = (f"did you mean {close[0]!r}?" if close
                     else f"is this a {self.spec.format_label}? Its header has these columns")
             self.header_problems.append(Problem(self.file.name, 1, f"missing column {name!r}", column=name,
@@ -389,6 +412,7 @@ class JsonValue:
 
 _WS = re.compile(r"[ \t\r\n]*")
 _CHUNK = 1 << 16
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as surrogateescape keeps it
 
 
 class JsonStream:
@@ -405,7 +429,9 @@ class JsonStream:
     def values(self, progress: Progress | None = None, limit: int | None = None,
                unwrap_array: bool = True) -> Iterator[JsonValue | RowProblem]:
         progress = progress or NoProgress()
-        text, position = text_stream(self.file)
+        # undecodable bytes survive as lone surrogates, so the line holding one can be named (a strict decoder
+        # fails on the whole 64 KiB chunk, far from the byte)
+        text, position = text_stream(self.file, errors="surrogateescape")
         decoder = json.JSONDecoder()
         buf = ""
         pos = 0
@@ -419,15 +445,18 @@ class JsonStream:
             nonlocal buf, pos, eof
             if eof:
                 return False
-            try:
-                chunk = text.read(_CHUNK)
-            except UnicodeDecodeError as exc:
-                raise _Stop(Problem(name, line, f"not UTF-8 text ({exc.reason})", hint="save the file as UTF-8"))
+            chunk = text.read(_CHUNK)
             if not chunk:
                 eof = True
                 return False
+            bad = _UNDECODABLE.search(chunk)
             buf = buf[pos:] + chunk
             pos = 0
+            if bad:  # ``line`` is the line of ``pos``, now the start of ``buf``
+                at = len(buf) - len(chunk) + bad.start()
+                raise _Stop(Problem(name, line + buf.count("\n", 0, at),
+                                    f"not UTF-8 text (byte 0x{ord(bad.group()) - 0xDC00:02X})",
+                                    hint="save the file as UTF-8"))
             return True
 
         def skip_ws() -> None:
@@ -561,9 +590,12 @@ def parse_date(text: str | None) -> str | None:
     """An ISO date string (day, month or year precision) from what real files hold.
 
     ISO ('2017-12-22', '2017-12-22 00:00:00', '2017/12/22'), US spreadsheet style ('12/22/17', '12/22/2017': these
-    files are American, so month first; two-digit years follow Excel: 00-29 are 20xx, 30-99 are 19xx), bare years
-    ('2019'), month names ('September 12, 2019', 'Sept. 2019'), and partial dates with zeros ('1856-00-00',
-    LittleSis) kept at the precision given.
+    files are American, so month first), bare years ('2019'), month names ('September 12, 2019', 'Sept. 2019'), and
+    partial dates with zeros ('1856-00-00', LittleSis) kept at the precision given.
+
+    Two-digit years (a spreadsheet re-save turns 2032-09-30 into 9/30/32) take the century that puts them within
+    70 years before and 30 years after today, not Excel's fixed 1930 pivot, which made a contract ending in 2032 end
+    in 1932. A date that still lands before its start, or far ahead, is the importer's warning to give.
     """
     if text is None:
         return None
@@ -580,7 +612,7 @@ def parse_date(text: str | None) -> str | None:
     if match:
         month, day, year = (int(g) if i < 2 else g for i, g in enumerate(match.groups()))
         if len(year) == 2:
-            year = (2000 if int(year) < 30 else 1900) + int(year)
+            year = _two_digit_year(int(year))
         if month > 12:
             raise BadValue(f"{text!r}: month {month} > 12; dates here are read month/day/year")
         return _checked(value, int(year), month, day)
@@ -591,6 +623,16 @@ def parse_date(text: str | None) -> str | None:
         if month:
             return _checked(value, int(year), month, int(day) if day else None)
     raise BadValue(f"{text!r} is not a date")
+
+
+def _two_digit_year(yy: int) -> int:
+    this_year = _dt.date.today().year
+    year = (this_year // 100) * 100 + yy
+    if year > this_year + 30:
+        year -= 100
+    elif year <= this_year - 70:
+        year += 100
+    return year
 
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
@@ -625,7 +667,9 @@ def parse_pylist(text: str | None) -> list[Any]:
     if value in ("", "None", "nan", "NaN", "[]"):
         return []
     if not value.startswith(("[", "(")):
-        return [value]  # a single bare value, as spreadsheets sometimes leave it
+        # a bare value, as spreadsheets leave it; several values a spreadsheet joined with line breaks are split,
+        # else one cell holding two URLs reads as one broken URL and the row was dropped
+        return [line.strip() for line in value.splitlines() if line.strip()]
     try:
         parsed = ast.literal_eval(value)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -651,6 +695,21 @@ def clean_text(text: Any) -> str | None:
         return None
     value = " ".join(str(text).split())
     return value or None
+
+
+# What upstream files write for "no value" in a name column: never the name of an agency or a company.
+PLACEHOLDERS = frozenset({"na", "n/a", "n.a.", "none", "null", "nil", "unknown", "not known", "not reported",
+                          "unspecified", "tbd", "-", "--", "\u2014", "?", "-none-"})
+
+
+def is_placeholder(text: Any) -> bool:
+    return text is not None and " ".join(str(text).split()).casefold() in PLACEHOLDERS
+
+
+def entity_name(text: Any) -> str | None:
+    """A name column's value, or None when it is empty or a placeholder ('n/a', 'Unknown', '-')."""
+    value = clean_text(text)
+    return None if value is None or is_placeholder(value) else value
 
 
 def _clip(text: str, size: int = 60) -> str:
@@ -697,18 +756,4 @@ class RecentSet:
 # --- ids --------------------------------------------------------------------------------------------------------------
 
 
-def slug(text: str, max_length: int = 80) -> str:
-    """A lowercase id fragment the model accepts; long or lossy ones get a short hash so distinct inputs stay distinct."""
-    value = re.sub(r"[^a-z0-9._-]+", "-", str(text).lower()).strip("-._")
-    if not value:
-        value = "x"
-    if len(value) > max_length:
-        digest = hashlib.sha1(str(text).encode()).hexdigest()[:10]
-        value = value[: max_length - 11].rstrip("-._") + "-" + digest
-    if not value[0].isalnum():
-        value = "x" + value
-    return value
-
-
-def short_hash(text: str, size: int = 12) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()[:size]
+# slug() and short_hash() live in statetech.graph.ids (exports need them too) and are imported above.

@@ -7,7 +7,6 @@ bad file never leaves half a load in the store.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
-from statetech.graph.errors import Problem, ValidationFailed
+from statetech.graph.errors import Problem, ValidationFailed, did_you_mean
 from statetech.graph.model import (
     ALLOWED_TRIPLES,
     NODE_KINDS,
@@ -31,6 +30,7 @@ from statetech.graph.model import (
     is_allowed,
     kind_of_id,
 )
+from statetech.graph.text import unsafe_characters
 
 TOP_LEVEL_KEYS = ("sources", "nodes", "relationships")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -60,6 +60,8 @@ class CuratedBundle:
     nodes: list[_Located] = field(default_factory=list)
     relationships: list[_Located] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # findings that do not stop a load (e.g. a name holding a bidi override), printed by 'validate'
+    warnings: list[Problem] = field(default_factory=list)
 
     def record_set(self) -> RecordSet:
         return RecordSet(
@@ -115,6 +117,13 @@ def load_curated(
     if bundle.problems:
         raise ValidationFailed(bundle.problems)
     return bundle.record_set()
+
+
+def load_files(graph, paths: Iterable[str | Path]):
+    """Validate curated files against the graph (they may refer to records it already holds), then load them into
+    it with :meth:`Graph.load`: all or nothing. Returns the load's :class:`WriteSummary`."""
+    records = load_curated(paths, known_ids=graph.known_ids(), known_sources=graph.known_sources())
+    return graph.load(records)
 
 
 def _parse_file(path: Path, bundle: CuratedBundle) -> None:
@@ -231,10 +240,10 @@ def _report(exc: ValidationError, item: CommentedMap, model_fields: Iterable[str
     errors = exc.errors(include_url=False)
     # A misspelled required field shows up twice (unknown + missing); report it once, as the misspelling.
     misspelled_targets = {
-        difflib.get_close_matches(str(e["loc"][0]), names, n=1, cutoff=0.75)[0]
+        did_you_mean(e["loc"][0], names, cutoff=0.75)[0]
         for e in errors
         if e["type"] == "extra_forbidden" and e["loc"]
-        and difflib.get_close_matches(str(e["loc"][0]), names, n=1, cutoff=0.75)
+        and did_you_mean(e["loc"][0], names, cutoff=0.75)
     }
     for err in errors:
         loc = err["loc"]
@@ -269,10 +278,15 @@ def _record_id(item: CommentedMap) -> str | None:
 
 def _build_source(item: CommentedMap, file: str, line: int, problems: list[Problem]) -> Source | None:
     try:
-        return Source.model_validate(_plain(item))
+        source = Source.model_validate(_plain(item))
     except ValidationError as exc:
         _report(exc, item, Source.model_fields, file, line, _record_id(item), problems)
         return None
+    if source.published is None:  # optional in the model for imported sources only: a curator always knows it
+        problems.append(Problem(file, line, "source has no 'published' date", record_id=source.id,
+                                column="published", hint="add published: YYYY-MM-DD (or YYYY-MM, YYYY)"))
+        return None
+    return source
 
 
 def _build_node(item: CommentedMap, file: str, line: int, problems: list[Problem]) -> Node | None:
@@ -340,9 +354,12 @@ def _cross_check(bundle: CuratedBundle, known_ids: dict[str, str], known_sources
     for located in bundle.nodes:
         node = located.record
         check_sources(located, node.id)
+        _check_display_characters(located, bundle.warnings)
+        _check_aliases(located, problems)
         if node.start_date and node.end_date and node.end_date < node.start_date:
             problems.append(Problem(located.file, located.line, f"end_date {node.end_date} is before start_date "
                                     f"{node.start_date}", record_id=node.id, hint="swap or correct the dates"))
+        _check_curation_dates(located, node.id, problems)
 
     rel_seen: dict[str, _Located] = {}
     for located in bundle.relationships:
@@ -383,8 +400,43 @@ def _cross_check(bundle: CuratedBundle, known_ids: dict[str, str], known_sources
         if rel.start_date and rel.end_date and rel.end_date < rel.start_date:
             problems.append(Problem(located.file, located.line, f"end_date {rel.end_date} is before start_date "
                                     f"{rel.start_date}", record_id=key, hint="swap or correct the dates"))
+        _check_curation_dates(located, key, problems)
+
+
+def _check_aliases(located: _Located, problems: list[Problem]) -> None:
+    """Aliases are match keys for imports: one that is only a legal form ("Inc.", split off "Babel Street, Inc." by a
+    careless comma) or a generic word would pull unrelated imported records onto this node."""
+    from statetech.loaders.resolve import generic_name
+
+    node = located.record
+    for alias in node.aliases:
+        reason = generic_name(alias)
+        if reason:
+            problems.append(Problem(located.file, located.line, f"alias {alias!r} {reason}", record_id=node.id,
+                                    hint="aliases are matched against imported names; give a distinctive name "
+                                         "(e.g. the full legal name in one quoted string) or drop it"))
+
+
+def _check_display_characters(located: _Located, warnings: list[Problem]) -> None:
+    """A name with an escape code or a bidi override shows something other than what it holds: a warning, since a
+    real name may carry a legitimate right-to-left mark, but one a curator should look at."""
+    node = located.record
+    for field_name, text in [("name", node.name), *(("aliases", a) for a in node.aliases)]:
+        found = unsafe_characters(text)
+        if found:
+            warnings.append(Problem(located.file, located.line, f"{field_name} {text!r} holds characters that change how it "
+                                    f"is displayed ({', '.join(found)})", record_id=node.id,
+                                    hint="remove them unless the name really needs them"))
+
+
+def _check_curation_dates(located: _Located, rid: str, problems: list[Problem]) -> None:
+    """A record cannot change before it was added; a wrong ``updated`` would hide it from "new since" queries."""
+    record = located.record
+    if record.added and record.updated and record.updated < record.added:
+        problems.append(Problem(located.file, located.line, f"updated {record.updated} is before added "
+                                f"{record.added}", record_id=rid, hint="'updated' is the day of the last change"))
 
 
 def _suggest(word: str, options: Iterable[str]) -> str | None:
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.75)
+    match = did_you_mean(word, options, cutoff=0.75)
     return f"did you mean {match[0]!r}?" if match else None

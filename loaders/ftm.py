@@ -33,24 +33,19 @@ cites its ``sourceUrl``; entities without one cite the dataset (``--source-url``
 
 Export
 ------
-:func:`write_ftm` writes one entity per line, schema by node kind (Agency -> PublicBody, Company -> Company, Person
--> Person, Contract -> Contract, Product -> Asset, EmployeeAction -> Event) and relationship type (AWARDED ->
-Contract.authority, AWARDED_TO -> ContractAward, WORKS_FOR -> Employment, SUBSIDIARY_OF -> Ownership, PART_OF ->
-Membership, PARTICIPATED_IN / TARGETS / ORGANIZED_AT -> Event.involved / organizer, anything else ->
-UnknownLink with the type as role). Policies have no FtM schema and are left out. Every entity carries the URLs of
-the sources it cites in ``sourceUrl``.
+The writer for the other direction lives with the other export formats, in :mod:`statetech.graph.ftm_export`
+(:func:`write_ftm` and :func:`ftm_id_for` are importable from here as well).
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from statetech.graph.errors import Problem
 from statetech.graph.model import (
-    RELATIONSHIP_DESCRIPTIONS,
     Agency,
     Company,
     Contract,
@@ -59,13 +54,14 @@ from statetech.graph.model import (
     Source,
     kind_of_id,
 )
-from statetech.graph.subgraph import Subgraph
+from statetech.graph.ftm_export import EXPORT_PREFIX, ftm_id_for, write_ftm  # noqa: F401 - public here too
 from statetech.loaders.common import (
     BadValue,
     JsonStream,
     JsonValue,
     Progress,
     clean_text,
+    entity_name,
     http_url,
     parse_amount,
     parse_date,
@@ -74,7 +70,7 @@ from statetech.loaders.common import (
     sniff_kind,
     wrong_kind_problem,
 )
-from statetech.loaders.importing import CheckResult, Emitted, Importer, build, register
+from statetech.loaders.importing import Emitted, Importer, KeyTally, Parsed, build, date_warnings, register
 from statetech.loaders.resolve import Match, Resolver
 
 DATASET = "ftm"
@@ -86,13 +82,37 @@ EDGE_SCHEMATA = {"Employment": ("employee", "employer"), "Directorship": ("direc
 DATE_PROPS = ("startDate", "endDate", "date", "contractDate", "incorporationDate", "dissolutionDate", "modifiedAt",
               "retrievedAt", "createdAt")
 AMOUNT_PROPS = ("amount", "amountUsd", "amountEur")
-EXPORT_PREFIX = "statetech-"
+EVENT_DATES = ("startDate", "endDate", "date", "contractDate", "incorporationDate", "dissolutionDate")  # not metadata
+# The keys of an FtM entity object (followthemoney's and nomenklatura's exports); anything else is a misspelling or a
+# different format, and is reported: a misspelled "properties" would otherwise leave the entity silently bare.
+ENTITY_KEYS = frozenset({"id", "schema", "properties", "caption", "datasets", "referents", "first_seen", "last_seen",
+                         "last_change", "target"})
+# Every property the FtM model (3.x) defines for the schemata imported here, their parents included. An entity may
+# carry any of them (most are not read); a property outside this set is in no such schema: a misspelling or a rename.
+SCHEMA_PROPERTIES = frozenset("""
+    address addressEntity alephUrl alias amended amount amountEur amountUsd appearance asset authority beneficiary
+    beneficiaryAccount bikCode birthCountry birthDate birthPlace bvdId caemCode cageCode callForTenders cancelled
+    capital cikCode citizenship classification coatoCode contract contractDate country cpvCode createdAt criteria
+    currency date deathDate decisionReason description director dissolutionDate documentNumber documentType dunsCode
+    education email employee employer endDate ethnicity eyeColor fatherName firstName fnsCode fssCode gender giiNumber
+    hairColor height ibcRuc icijId idNumber imoNumber incorporationDate indexText innCode ipoCode irsCode isinCode
+    jibCode jurisdiction keywords kppCode language lastName legalBasis legalForm leiCode licenseNumber lotNumber
+    mainCountry mbsCode member method middleName modifiedAt motherName name nameSuffix namesMentioned nationality notes
+    noticeId npiCode numberAwards nutsCode ogrnCode okopfCode okpoCode oksmCode okvedCode opencorporatesUrl
+    organization owner ownershipType parent passportNumber payer payerAccount percentage permId pfrNumber phone
+    political position previousName procedure procedureNumber program programId programme project proof publisher
+    publisherUrl purpose recordId registrationNumber religion retrievedAt ricCode role secondName secretary sector
+    sequenceNumber sharesCount sharesCurrency sharesType sharesValue socialSecurityNumber sourceUrl spokenLanguage
+    startDate status summary supplier swiftBic taxNumber taxStatus ticker title topics transactionNumber type
+    uniqueEntityId vatCode voenCode weakAlias website weight wikidataId wikipediaUrl
+""".split())
 
 
 def _first(props: dict[str, list[Any]], *names: str) -> str | None:
+    """The first real value: a placeholder ('n/a', 'unknown', '-') is no value, so never a name or an entity."""
     for name in names:
         for value in props.get(name) or []:
-            text = clean_text(value)
+            text = entity_name(value)
             if text:
                 return text
     return None
@@ -101,7 +121,7 @@ def _first(props: dict[str, list[Any]], *names: str) -> str | None:
 def _all(props: dict[str, list[Any]], *names: str) -> list[str]:
     out: list[str] = []
     for name in names:
-        out.extend(t for t in (clean_text(v) for v in props.get(name) or []) if t)
+        out.extend(t for t in (entity_name(v) for v in props.get(name) or []) if t)
     return list(dict.fromkeys(out))
 
 
@@ -120,68 +140,98 @@ class FtmImporter(Importer):
         return JsonStream(self.file).values(progress, limit)
 
     @property
+    def _keys(self) -> KeyTally:
+        if not hasattr(self, "_key_tally"):
+            self._key_tally = KeyTally(self.file.name)
+        return self._key_tally
+
+    def key_notes(self) -> list[Problem]:
+        return self._keys.notes()
+
+    @property
     def _ids(self) -> dict[str, tuple[str, str]]:
         """FtM id -> (statetech id, how it was resolved), filled in the nodes phase."""
         return self.shared.setdefault("ftm_ids", {})
 
     # -- pass 1 --------------------------------------------------------------------------------------------------------
 
-    def check(self, record: JsonValue) -> CheckResult:
+    def parse(self, record: JsonValue) -> Parsed:
         name, line, entity = self.file.name, record.line, record.value
+        if isinstance(entity, dict):
+            self._keys.see(line, "an FtM entity", entity, ENTITY_KEYS)
         if not isinstance(entity, dict) or not isinstance(entity.get("schema"), str) or "id" not in entity:
-            return [Problem(name, line, "not an FtM entity: expected an object with 'id', 'schema' and 'properties'",
-                            hint="is this a FollowTheMoney JSON Lines file?")]
+            return Parsed(problems=[Problem(
+                name, line, "not an FtM entity: expected an object with 'id', 'schema' and 'properties'",
+                hint="is this a FollowTheMoney JSON Lines file?")])
         ftm_id, schema = str(entity["id"]), entity["schema"]
         props = entity.get("properties")
         if props is None:
             props = {}
         if not isinstance(props, dict):
-            return [Problem(name, line, "'properties' must be an object of lists", record_id=ftm_id)]
+            return Parsed(problems=[Problem(name, line, "'properties' must be an object of lists", record_id=ftm_id)])
         problems = []
         for key, values in props.items():
             if not isinstance(values, list):
                 problems.append(Problem(name, line, f"property {key!r} must be a list of values", record_id=ftm_id,
                                         column=key, hint='FtM writes every property as a list: "name": ["ACME"]'))
         if problems:
-            return problems
+            return Parsed(problems=problems)
         if schema not in NODE_SCHEMATA and schema not in EDGE_SCHEMATA:
-            return f"FtM schema {schema} has no statetech equivalent"
+            return Parsed(skip=f"FtM schema {schema} has no statetech equivalent")
+        self._keys.see(line, f"the properties of an FtM {schema}", props, SCHEMA_PROPERTIES)
+        # Every date and amount is parsed here, once; the first non-empty value of each property is kept for
+        # convert(), which reads these instead of parsing the property again.
+        dates: dict[str, str | None] = {}
         for key in DATE_PROPS:
             for value in props.get(key) or []:
                 try:
-                    parse_date(str(value))
+                    parsed = parse_date(str(value))
                 except BadValue as exc:
                     problems.append(Problem(name, line, str(exc), record_id=ftm_id, column=key))
+                    continue
+                if key not in dates and clean_text(value):
+                    dates[key] = parsed
+        amounts: dict[str, float | None] = {}
         for key in AMOUNT_PROPS:
             for value in props.get(key) or []:
                 try:
-                    parse_amount(str(value))
+                    parsed_amount = parse_amount(str(value))
                 except BadValue as exc:
                     problems.append(Problem(name, line, str(exc), record_id=ftm_id, column=key))
+                    continue
+                if key not in amounts and clean_text(value):
+                    amounts[key] = parsed_amount
+        if schema in NODE_SCHEMATA and not _first(props, "name", "title") and any(
+                clean_text(v) for k in ("name", "title") for v in props.get(k) or []):
+            return Parsed(skip=f"{schema} named only by a placeholder ('n/a', 'unknown', '-'): not an entity")
         if schema in NODE_SCHEMATA and not _first(props, "name", "title"):
             problems.append(Problem(name, line, f"{schema} entity has no name", record_id=ftm_id, column="name"))
         if schema in EDGE_SCHEMATA:
             for role in EDGE_SCHEMATA[schema]:
                 if not _first(props, role):
                     problems.append(Problem(name, line, f"{schema} has no {role!r}", record_id=ftm_id, column=role))
-        if not problems and self._source(entity) is None:
+        source = self._source(entity, dates) if not problems else None
+        if not problems and source is None:
             problems.append(Problem(name, line, "entity has no sourceUrl, and no --source-url was given",
                                     record_id=ftm_id, column="sourceUrl",
                                     hint="pass --source-url with the address the file was downloaded from"))
-        return problems or None
+        if problems:
+            return Parsed(problems=problems)
+        warnings = date_warnings(name, line, ftm_id, {k: v for k, v in dates.items() if k in EVENT_DATES},
+                                 "startDate", "endDate")
+        return Parsed(_Entity(record, source, dates, _usd(props, amounts)), warnings)
 
     # -- pass 2 --------------------------------------------------------------------------------------------------------
 
-    def _source(self, entity: dict[str, Any]) -> Source | None:
+    def _source(self, entity: dict[str, Any], dates: dict[str, str | None]) -> Source | None:
         props = entity.get("properties") or {}
         url = next((http_url(str(u)) for u in props.get("sourceUrl") or [] if http_url(str(u))), None)
         if url:
             publisher = _first(props, "publisher") or (urlsplit(url).hostname or "web").removeprefix("www.")
             published = None
             for key in ("modifiedAt", "retrievedAt", "createdAt"):
-                value = _first(props, key)
-                if value:
-                    published = parse_date(value)
+                if key in dates:
+                    published = dates[key]
                     break
             if published is None:
                 for key in ("last_change", "first_seen", "last_seen"):
@@ -194,10 +244,6 @@ class FtmImporter(Importer):
             if published is None:
                 dataset = self._dataset_source(entity)
                 published = dataset.published if dataset else None
-            if published is None:
-                import datetime as _dt
-
-                published = _dt.date.fromtimestamp(self.file.path.stat().st_mtime).isoformat()
             caption = _first(props, "name", "title") or entity.get("caption") or entity["schema"]
             return Source(id=f"source:web-{slug(publisher, 40)}-{short_hash(url)}", url=url,
                           title=f"{caption}", publisher=publisher, published=published)
@@ -208,12 +254,11 @@ class FtmImporter(Importer):
         name = str(datasets[0]) if datasets else self.file.path.name
         return self.dataset_source_record(f"FollowTheMoney dataset {name}", f"source:ftm-{slug(name, 60)}")
 
-    def convert(self, record: JsonValue, resolver: Resolver, phase: str) -> Emitted:
+    def convert(self, parsed: _Entity, resolver: Resolver, phase: str) -> Emitted:
+        record, source = parsed.record, parsed.source
         entity = record.value
         schema, ftm_id = entity["schema"], str(entity["id"])
-        props = entity.get("properties") or {}
-        source = self._source(entity)
-        assert source is not None
+        props = _Props(entity.get("properties") or {}, parsed.dates, parsed.usd)
         out = Emitted(sources=[source])
         sources = [source.id]
         if phase == "nodes":
@@ -244,7 +289,7 @@ class FtmImporter(Importer):
             contract_id = f"contract:ftm-{slug(ftm_id)}"
             if ftm_id.startswith(EXPORT_PREFIX) and kind_of_id(_unexport(ftm_id) or "") == "Contract":
                 contract_id = _unexport(ftm_id)
-            amount = _usd(props)
+            amount = props.usd
             contract, problems = build(
                 Contract, self.file.name, line, ftm_id, id=contract_id, name=name, award_id=_first(props,
                 "procedureNumber", "noticeId"), obligated_usd=amount, description=_first(props, "description",
@@ -326,11 +371,11 @@ class FtmImporter(Importer):
             out.relationships.append(_rel(b.id, "SUBSIDIARY_OF", a.id, sources, rel_id=rel_id, from_match=b.method,
                                           to_match=a.method, notes=f"{share}% owned" if share else None, **dates))
         elif schema == "ContractAward" and ka == "Contract" and kb == "Company":
-            out.relationships.append(_rel(a.id, "AWARDED_TO", b.id, sources, rel_id=rel_id, amount_usd=_usd(props),
+            out.relationships.append(_rel(a.id, "AWARDED_TO", b.id, sources, rel_id=rel_id, amount_usd=props.usd,
                                           from_match=a.method, to_match=b.method, **dates))
         elif schema == "Payment" and ka == "Agency" and kb == "Company":
             contract = self._endpoint(_first(props, "contract") or "", resolver)
-            amount = _usd(props)
+            amount = props.usd
             if contract and kind_of_id(contract.id) == "Contract":
                 out.relationships.append(_rel(contract.id, "AWARDED_TO", b.id, sources, rel_id=rel_id,
                                               amount_usd=amount, to_match=b.method, **dates))
@@ -358,19 +403,44 @@ def _rel(from_id: str, rel_type: str, to_id: str, sources: list[str], rel_id: st
                         confidence="reported", imported_from=DATASET, **extra)
 
 
-def _date(props: dict[str, list[Any]], *names: str) -> str | None:
-    value = _first(props, *names)
-    return parse_date(value) if value else None
+@dataclass
+class _Entity:
+    """One FtM entity parsed: its source, and its dates and US-dollar amount read once."""
+
+    record: JsonValue
+    source: Source
+    dates: dict[str, str | None]
+    usd: float | None
 
 
-def _usd(props: dict[str, list[Any]]) -> float | None:
-    value = _first(props, "amountUsd")
-    if value:
-        return parse_amount(value)
+class _Props(dict):
+    """An entity's properties, carrying the dates and amount :meth:`FtmImporter.parse` already read."""
+
+    def __init__(self, props: dict[str, list[Any]], dates: dict[str, str | None], usd: float | None) -> None:
+        super().__init__(props)
+        self.dates = dates
+        self.usd = usd
+
+
+def _date(props: _Props, *names: str) -> str | None:
+    """The first of ``names`` with a value, as parsed once by :meth:`FtmImporter.parse`."""
+    for name in names:
+        if name in props.dates:
+            return props.dates[name]
+        if name not in DATE_PROPS:  # not checked in the first pass (e.g. birthDate): read it here
+            value = _first(props, name)
+            if value:
+                return parse_date(value)
+    return None
+
+
+def _usd(props: dict[str, list[Any]], amounts: dict[str, float | None]) -> float | None:
+    """US dollars only: ``amountUsd``, else ``amount`` when the currency is USD (amounts parsed in parse())."""
+    if "amountUsd" in amounts:
+        return amounts["amountUsd"]
     currency = (_first(props, "currency") or "").upper()
-    value = _first(props, "amount")
-    if value and currency in ("USD", "US$", "$"):
-        return parse_amount(value)
+    if "amount" in amounts and currency in ("USD", "US$", "$"):
+        return amounts["amount"]
     return None
 
 
@@ -380,118 +450,3 @@ def _unexport(ftm_id: str) -> str | None:
         return None
     prefix, _, rest = ftm_id[len(EXPORT_PREFIX):].partition("-")
     return f"{prefix}:{rest}" if prefix and rest else None
-
-
-# --- export ----------------------------------------------------------------------------------------------------------
-
-EXPORT_SCHEMA = {"Agency": "PublicBody", "Company": "Company", "Person": "Person", "Contract": "Contract",
-                 "Product": "Asset", "EmployeeAction": "Event"}
-
-
-def ftm_id_for(node_id: str, properties: dict[str, Any]) -> str:
-    """The FtM id of a node: its original FtM id when it was imported from FtM, else ``statetech-<kind>-<slug>``."""
-    for ext in properties.get("external_ids") or []:
-        if str(ext).startswith("ftm:"):
-            return str(ext)[4:]
-    prefix, _, rest = node_id.partition(":")
-    return f"{EXPORT_PREFIX}{prefix}-{rest}"
-
-
-def write_ftm(subgraph: Subgraph, stream: IO[str]) -> None:
-    """Write ``subgraph`` as FollowTheMoney entities, one JSON object per line (see the module docstring)."""
-    urls = {sid: s.get("url") for sid, s in subgraph.sources.items()}
-    ids = {node_id: ftm_id_for(node_id, node.properties) for node_id, node in subgraph.nodes.items()
-           if node.kind in EXPORT_SCHEMA}
-    entities: dict[str, dict[str, Any]] = {}
-
-    def source_urls(cited: list[str]) -> list[str]:
-        return list(dict.fromkeys(u for u in (urls.get(s) for s in cited) if u))
-
-    for node_id, node in subgraph.nodes.items():
-        if node_id not in ids:
-            continue
-        p = node.properties
-        props: dict[str, list[str]] = {}
-
-        def put(key: str, *values: Any) -> None:
-            texts = [str(v) for v in values if v not in (None, "", [])]
-            if texts:
-                props.setdefault(key, []).extend(texts)
-
-        if node.kind == "Contract":
-            put("title", p.get("name"))
-            put("amount", _number(p.get("obligated_usd")))
-            if p.get("obligated_usd") is not None:
-                put("currency", "USD")
-                put("amountUsd", _number(p.get("obligated_usd")))
-            put("contractDate", p.get("start_date"))
-            put("procedureNumber", p.get("award_id"))
-            put("description", p.get("description"))
-            put("type", p.get("award_type"))
-        elif node.kind == "EmployeeAction":
-            put("name", p.get("name"))
-            put("date", p.get("start_date"))
-            put("summary", p.get("description"))
-        else:
-            put("name", p.get("name"))
-            put("alias", *(p.get("aliases") or []))
-            if node.kind in ("Agency", "Company"):
-                put("country", p.get("country"))
-                put("website", p.get("website"))
-            if node.kind == "Company":
-                put("uniqueEntityId", p.get("uei"))
-                put("dunsCode", p.get("duns"))
-                put("cikCode", p.get("cik"))
-                put("ticker", p.get("ticker"))
-            put("description", p.get("description"))
-        put("notes", p.get("notes"))
-        put("sourceUrl", *source_urls(node.sources))
-        entities[node_id] = {"id": ids[node_id], "schema": EXPORT_SCHEMA[node.kind], "properties": props,
-                             "datasets": ["statetech"]}
-
-    edges: list[dict[str, Any]] = []
-    for edge in subgraph.edges:
-        if edge.source not in ids or edge.target not in ids:
-            continue
-        a, b = ids[edge.source], ids[edge.target]
-        p = edge.properties
-        sources = source_urls(edge.sources)
-        base = {"id": f"{EXPORT_PREFIX}rel-{slug(edge.id, 120)}", "datasets": ["statetech"]}
-        dates = {k: [v] for k, v in (("startDate", p.get("start_date")), ("endDate", p.get("end_date"))) if v}
-        common = {**dates, **({"sourceUrl": sources} if sources else {})}
-        if edge.type == "AWARDED":
-            entities[edge.target]["properties"].setdefault("authority", []).append(a)
-        elif edge.type == "AWARDED_TO":
-            extra = {"amount": [_number(p["amount_usd"])], "currency": ["USD"],
-                     "amountUsd": [_number(p["amount_usd"])]} if p.get("amount_usd") is not None else {}
-            edges.append({**base, "schema": "ContractAward",
-                          "properties": {"contract": [a], "supplier": [b], **extra, **common}})
-        elif edge.type == "WORKS_FOR":
-            role = {"role": [p["role"]]} if p.get("role") else {}
-            edges.append({**base, "schema": "Employment",
-                          "properties": {"employee": [a], "employer": [b], **role, **common}})
-        elif edge.type == "SUBSIDIARY_OF":
-            edges.append({**base, "schema": "Ownership", "properties": {"owner": [b], "asset": [a], **common}})
-        elif edge.type == "PART_OF":
-            edges.append({**base, "schema": "Membership",
-                          "properties": {"member": [a], "organization": [b], **common}})
-        elif edge.type in ("PARTICIPATED_IN", "TARGETS", "ORGANIZED_AT") and (
-                subgraph.nodes[edge.source].kind == "EmployeeAction" or edge.type == "PARTICIPATED_IN"):
-            event, other = (edge.target, a) if edge.type == "PARTICIPATED_IN" else (edge.source, b)
-            key = "organizer" if edge.type == "ORGANIZED_AT" else "involved"
-            entities[event]["properties"].setdefault(key, []).append(other)
-        else:
-            role = RELATIONSHIP_DESCRIPTIONS.get(edge.type, edge.type)
-            edges.append({**base, "schema": "UnknownLink",
-                          "properties": {"subject": [a], "object": [b], "role": [f"{edge.type}: {role}"], **common}})
-    for entity in entities.values():
-        stream.write(json.dumps(entity, ensure_ascii=False, sort_keys=True) + "\n")
-    for entity in edges:
-        stream.write(json.dumps(entity, ensure_ascii=False, sort_keys=True) + "\n")
-
-
-def _number(value: Any) -> str | None:
-    if value is None:
-        return None
-    number = float(value)
-    return str(int(number)) if number == int(number) else repr(number)

@@ -10,19 +10,17 @@ Two streaming passes, so bad input writes nothing and memory stays flat:
    written in batches of idempotent upserts (``write_records(..., single_transaction=False)``). Importers whose
    relationships may point forward in the file (FtM, LittleSis) read it once for nodes, then once for relationships.
 
-Before each batch is written, one read per batch asks which of its nodes and relationships exist already, which gives
-the created/updated counts and applies two rules:
+Each row is parsed once per pass: :meth:`Importer.parse` returns the parsed record (or its problems, or why it is
+skipped), and the check pass and the write pass each call it once; what the write pass converts is what the parse
+returned, never the raw row parsed again.
 
-* an import never overwrites a curated record (one without ``imported_from``): the curated node stays as it is and
-  the imported relationships point at it;
-* between imports, a record from a more authoritative file is not overwritten by a less authoritative one
-  (:data:`PRECEDENCE`: a USAspending award summary outranks the award as seen through its transactions, which
-  outranks a parent-award reference); equal ranks overwrite, so re-importing a corrected file updates it.
+Writing is the graph's business (:meth:`statetech.graph.api.Graph.import_`, :mod:`statetech.graph.writer`): it
+batches, counts created/updated/kept records, and applies the precedence rule (an import never overwrites a curated
+record; a more authoritative import is not overwritten by a less authoritative one, :data:`PRECEDENCE`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -34,22 +32,14 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from statetech.graph import cypher
-from statetech.graph.errors import Problem, StatetechError, ValidationFailed
-from statetech.graph.model import Node, RecordSet, Relationship, Source, is_allowed, kind_of_id
+from statetech.graph.errors import Problem, StatetechError, ValidationFailed, did_you_mean
+from statetech.graph.model import Node, Relationship, Source
+from statetech.graph.writer import DEFAULT_BATCH, PRECEDENCE, rank  # noqa: F401 - importers register ranks here
 from statetech.loaders.common import InputFile, NoProgress, Progress, RowProblem, expand_inputs
 from statetech.loaders.resolve import Resolver, ReviewLog
 
-DEFAULT_BATCH = 2000
 MAX_PROBLEMS_SHOWN = 50
-
-# imported_from -> rank; higher wins when two imports write the same record. Unlisted tags rank DEFAULT_RANK.
-PRECEDENCE: dict[str, int] = {}
-DEFAULT_RANK = 20
-
-
-def rank(imported_from: str | None) -> int:
-    return PRECEDENCE.get(imported_from or "", DEFAULT_RANK)
+MAX_SKIPPED_SHOWN = 20  # skipped rows listed in the summary; ``report_path`` gets every one
 
 
 @dataclass
@@ -92,7 +82,95 @@ class RowWarning(Problem):
     """A located finding that does not stop the import (e.g. an unreadable link date kept as an undated link)."""
 
 
-CheckResult = list[Problem] | str | None  # problems, a skip reason, or None when the record is fine
+FAR_FUTURE_YEARS = 30
+
+
+def date_warnings(file: str, line: int, record_id: str | None, dates: dict[str, str | None],
+                  start: str | None = None, end: str | None = None) -> list[RowWarning]:
+    """Dates that read but look wrong: ``end`` before ``start`` (often a two-digit year in the wrong century), or a
+    date more than :data:`FAR_FUTURE_YEARS` ahead. Warnings naming file:line; the values are kept (the file may be
+    right), so an investigator sees them before quoting them."""
+    import datetime as _dt
+
+    found: list[RowWarning] = []
+    first, last = dates.get(start) if start else None, dates.get(end) if end else None
+    if first and last:
+        n = min(len(first), len(last))
+        if last[:n] < first[:n]:
+            found.append(RowWarning(file, line, f"end date {last} is before start date {first}", record_id=record_id,
+                                    column=end,
+                                    hint="check the year (a spreadsheet may have shortened it to two digits)"))
+    horizon = str(_dt.date.today().year + FAR_FUTURE_YEARS)
+    for column, value in dates.items():
+        if value and value[:4] > horizon:
+            found.append(RowWarning(file, line, f"{column} {value} is more than {FAR_FUTURE_YEARS} years ahead",
+                                    record_id=record_id, column=column, hint="check the year"))
+    return found
+
+
+CheckResult = list[Problem] | str | None  # what Importer.check returns: problems, a skip reason, or None
+
+
+@dataclass
+class Parsed:
+    """One record parsed once: the value :meth:`Importer.convert` takes, or why the record cannot be used.
+
+    ``problems`` may hold :class:`RowWarning` findings, which are reported and do not stop the record.
+    """
+
+    value: Any = None
+    problems: list[Problem] = field(default_factory=list)
+    skip: str | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if not isinstance(p, RowWarning)]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if isinstance(p, RowWarning)]
+
+    @property
+    def usable(self) -> bool:
+        return self.skip is None and not self.errors
+
+
+class KeyTally:
+    """The keys of a JSON file's records, gathered while pass 1 checks them: keys no field reads (unknown, perhaps
+    renamed) and optional keys a record lacks (its field stays empty). JSON has no header to check up front, so
+    each key is reported once per file, at the first record that shows it, like a CSV header's columns."""
+
+    def __init__(self, file_name: str) -> None:
+        self.file_name = file_name
+        self.unknown: dict[tuple[str, str], list] = {}  # (where, key) -> [first line, records, close known key]
+        self.missing: dict[tuple[str, str], list] = {}
+        self.closed = False  # pass 2 parses the records again: count them once
+
+    def see(self, line: int, where: str, keys, known, optional=()) -> None:
+        if self.closed:
+            return
+        keys = set(keys)
+        for key in sorted(k for k in keys if k not in known):
+            entry = self.unknown.setdefault((where, key), [line, 0, (did_you_mean(key, sorted(known)) or [None])[0]])
+            entry[1] += 1
+        for key in optional:
+            if key not in keys:
+                self.missing.setdefault((where, key), [line, 0, None])[1] += 1
+
+    def notes(self) -> list[Problem]:
+        self.closed = True
+        notes = []
+        for (where, key), (line, count, close) in self.unknown.items():
+            notes.append(Problem(self.file_name, line, f"unknown key {key!r} in {where} is not read "
+                                 f"({count:,} record{'s' if count != 1 else ''}, the first here)", column=key,
+                                 hint=f"is it {close!r} misspelled or renamed? Rename it back" if close
+                                 else "check that the file has the expected layout"))
+        for (where, key), (line, count, _) in self.missing.items():
+            notes.append(Problem(self.file_name, line, f"optional key {key!r} is missing in {where} "
+                                 f"({count:,} record{'s' if count != 1 else ''}, the first here): its field stays "
+                                 "empty (values stored by earlier imports are kept)", column=key,
+                                 hint="check the download; a renamed key can be renamed back"))
+        return notes
 
 
 class Importer(ABC):
@@ -111,16 +189,12 @@ class Importer(ABC):
         self.shared: dict[str, Any] = shared if shared is not None else {}
 
     def dataset_source_record(self, default_title: str, source_id: str) -> Source | None:
-        """The Source for records that carry no link of their own: ``--source-url`` (dated ``--source-date``,
-        else the file's modification day), or None when no URL was given."""
+        """The Source for records that carry no link of their own: ``--source-url``, dated ``--source-date`` (else
+        unknown: a file's modification day is when it was downloaded, not published), or None without a URL."""
         ds = self.dataset_source
         if not ds.url:
             return None
         published = ds.published
-        if not published:
-            import datetime as _dt
-
-            published = _dt.date.fromtimestamp(self.file.path.stat().st_mtime).isoformat()
         return Source(id=source_id, url=ds.url, title=ds.title or default_title, publisher=ds.publisher or
                       (urlsplit(ds.url).hostname or "web").removeprefix("www."), published=published)
 
@@ -128,20 +202,37 @@ class Importer(ABC):
     def header_problems(self) -> list[Problem]:
         """Structure problems found before reading any record (wrong header, wrong format): reject the file."""
 
+    def column_notes(self) -> list[Problem]:
+        """Unknown and missing optional columns (after :meth:`header_problems`): reported, refused by ``strict``."""
+        from statetech.loaders.common import CsvStream
+
+        stream = getattr(self, "stream", None)
+        return stream.column_notes() if isinstance(stream, CsvStream) else []
+
+    def key_notes(self) -> list[Problem]:
+        """Unknown and missing optional keys of JSON records, found while pass 1 checked them (see :class:`KeyTally`):
+        reported like :meth:`column_notes`, refused by ``strict``."""
+        return []
+
     @abstractmethod
     def records(self, progress: Progress, limit: int | None) -> Iterator[Any]:
         """Records with a ``.line``, or :class:`RowProblem` for input that could not be read."""
 
     @abstractmethod
-    def check(self, record: Any) -> CheckResult:
-        """Parse and validate one record without touching the store."""
+    def parse(self, record: Any) -> Parsed:
+        """Parse and validate one record without touching the store (called once per record per pass)."""
 
-    def prepare(self, record: Any) -> None:
-        """First-pass bookkeeping on a record that passed :meth:`check` (e.g. which transaction is an award's latest)."""
+    def check(self, record: Any) -> list[Problem] | str | None:
+        """Problems, a skip reason, or None: :meth:`parse` for callers that only want the verdict."""
+        parsed = self.parse(record)
+        return parsed.problems or parsed.skip
+
+    def prepare(self, parsed: Any) -> None:
+        """First-pass bookkeeping on a parsed, usable record (e.g. which transaction is an award's latest)."""
 
     @abstractmethod
-    def convert(self, record: Any, resolver: Resolver, phase: str) -> Emitted:
-        """Model records for one checked record; references resolved with ``resolver``."""
+    def convert(self, parsed: Any, resolver: Resolver, phase: str) -> Emitted:
+        """Model records for one parsed record (:attr:`Parsed.value`); references resolved with ``resolver``."""
 
 
 class ImportRefused(ValidationFailed):
@@ -180,6 +271,8 @@ class ImportSummary:
     files: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_skipped: Counter[str] = field(default_factory=Counter)
+    skipped: list[Problem] = field(default_factory=list)  # the first MAX_SKIPPED_SHOWN, each with its line
+    report_path: str | None = None
     empty_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     problems_total: int = 0
@@ -205,6 +298,8 @@ class ImportSummary:
             "files": self.files,
             "rows_read": self.rows_read,
             "rows_skipped": dict(sorted(self.rows_skipped.items())),
+            "skipped": [str(p) for p in self.skipped],
+            "report_path": self.report_path,
             "empty_rows": self.empty_rows,
             "problems": [str(p) for p in self.problems],
             "problems_total": self.problems_total,
@@ -222,6 +317,16 @@ class ImportSummary:
             "review_path": self.review_path,
             "seconds": round(self.seconds, 2),
         }
+
+    def _note_skip(self, file: str, line: int | None, reason: str, report: Any = None,
+                   counted_as: str | None = None) -> None:
+        """Count a skipped row under ``counted_as`` (default: its reason), list it (the first few) with its line and
+        full reason, and log it to the report."""
+        self.rows_skipped[counted_as or reason] += 1
+        if len(self.skipped) < MAX_SKIPPED_SHOWN:
+            self.skipped.append(Problem(file, line, reason))
+        if report is not None:
+            report.writerow([file, "" if line is None else line, reason])
 
     def _note_warning(self, problem: Problem) -> None:
         self.warnings_total += 1
@@ -243,22 +348,29 @@ ProgressFactory = Callable[[], Progress]
 # --- the run ----------------------------------------------------------------------------------------------------------
 
 
-def run_import(store, fmt: str, paths: Iterable[str | Path], *, dry_run: bool = False, limit: int | None = None,
+def run_import(graph, fmt: str, paths: Iterable[str | Path], *, dry_run: bool = False, limit: int | None = None,
                batch_size: int = DEFAULT_BATCH, skip_invalid: bool = False, review_path: str | Path | None = None,
                progress: ProgressFactory | None = None, seeds: Path | None | bool = True,
-               dataset_source: DatasetSource | None = None) -> ImportSummary:
-    """Import ``paths`` in format ``fmt`` into ``store``; see the module docstring for the two passes and rules.
+               dataset_source: DatasetSource | None = None, report_path: str | Path | None = None,
+               strict: bool = False) -> ImportSummary:
+    """Import ``paths`` in format ``fmt`` into ``graph``; see the module docstring for the two passes and rules.
 
-    ``dry_run`` checks and resolves everything and counts what would change, but writes nothing (not even the
-    review file unless ``review_path`` is given). ``limit`` reads only the first N records of each file.
-    ``seeds``: the curated seed folder whose aliases help resolution (True: the shipped seeds; None/False: none).
-    ``dataset_source``: the Source for records without links of their own (FtM entities without ``sourceUrl``).
+    ``graph`` is a :class:`~statetech.graph.api.Graph` (a bare store is accepted too). ``dry_run`` checks and
+    resolves everything and counts what would change, but writes nothing (not even the review file unless
+    ``review_path`` is given). ``limit`` reads only the first N records of each file. ``seeds``: the curated seed
+    folder whose aliases help resolution (True: the shipped seeds; None/False: none). ``dataset_source``: the Source
+    for records without links of their own (FtM entities without ``sourceUrl``). ``report_path``: a CSV listing
+    every skipped row (file, line, reason); the summary lists only the first :data:`MAX_SKIPPED_SHOWN`. ``strict``:
+    an unknown or missing optional column refuses the file (otherwise it is a warning in the summary).
     """
+    from statetech.graph.api import Graph
+
+    if not isinstance(graph, Graph):
+        graph = Graph(graph)
     formats = importer_formats()
     if fmt not in formats:
         raise StatetechError(f"unknown import format {fmt!r}; use one of {', '.join(sorted(formats))}")
     cls = formats[fmt]
-    make_progress = progress or NoProgress
     started = time.perf_counter()
     summary = ImportSummary(format=fmt, dry_run=dry_run)
     files, problems = expand_inputs(paths, cls.suffixes)
@@ -269,6 +381,28 @@ def run_import(store, fmt: str, paths: Iterable[str | Path], *, dry_run: bool = 
     shared: dict[str, Any] = {}
     importers = [cls(f, dataset_source, shared) for f in files]
     summary.files = [f.name for f in files]
+    report_file = Path(report_path).open("w", encoding="utf-8", newline="") if report_path is not None else None
+    try:
+        report = None
+        if report_file is not None:
+            import csv
+
+            report = csv.writer(report_file)
+            report.writerow(["file", "line", "reason"])
+            summary.report_path = str(report_path)
+        _run(graph, fmt, cls, importers, summary, report, dry_run=dry_run, limit=limit, batch_size=batch_size,
+             skip_invalid=skip_invalid, review_path=review_path, make_progress=progress or NoProgress, seeds=seeds,
+             strict=strict)
+    finally:
+        if report_file is not None:
+            report_file.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run(graph, fmt: str, cls: type[Importer], importers: list[Importer], summary: ImportSummary, report: Any, *,
+         dry_run: bool, limit: int | None, batch_size: int, skip_invalid: bool, review_path: str | Path | None,
+         make_progress: ProgressFactory, seeds: Path | None | bool, strict: bool) -> None:
 
     # pass 1: check every file before writing anything
     fatal = False
@@ -279,6 +413,12 @@ def run_import(store, fmt: str, paths: Iterable[str | Path], *, dry_run: bool = 
             for problem in header:
                 summary._note_problem(problem)
             continue
+        for note in importer.column_notes():
+            if strict:
+                fatal = True
+                summary._note_problem(note)
+            else:
+                summary._note_warning(note)
         bar = make_progress()
         bar.start(f"checking {importer.file.name}", _size(importer.file))
         try:
@@ -287,38 +427,45 @@ def run_import(store, fmt: str, paths: Iterable[str | Path], *, dry_run: bool = 
                     summary._note_problem(record.problem)
                     fatal = fatal or record.fatal or not skip_invalid
                     if not record.fatal:
-                        summary.rows_skipped["unreadable row"] += 1
+                        summary._note_skip(record.problem.file, record.problem.line,
+                                           f"unreadable row: {record.problem.message}", report,
+                                           counted_as="unreadable row")
                     continue
                 summary.rows_read += 1
-                result = importer.check(record)
-                if isinstance(result, list):
-                    for warning in (p for p in result if isinstance(p, RowWarning)):
+                parsed = importer.parse(record)
+                if parsed.problems:
+                    for warning in parsed.warnings:
                         summary._note_warning(warning)
-                    result = [p for p in result if not isinstance(p, RowWarning)] or None
-                if isinstance(result, list):
-                    for problem in result:
-                        summary._note_problem(problem)
-                    if not skip_invalid:
-                        fatal = True
-                    summary.rows_skipped["invalid row"] += 1
-                elif isinstance(result, str):
-                    summary.rows_skipped[result] += 1
+                    errors = parsed.errors
+                    if errors:
+                        for problem in errors:
+                            summary._note_problem(problem)
+                        fatal = fatal or not skip_invalid
+                        summary._note_skip(importer.file.name, _line(record),
+                                           "invalid row: " + "; ".join(p.message for p in errors), report,
+                                           counted_as="invalid row")
+                        continue
+                if parsed.skip is not None:
+                    summary._note_skip(importer.file.name, _line(record), parsed.skip, report)
                 else:
-                    importer.prepare(record)
+                    importer.prepare(parsed.value)
         finally:
             bar.finish()
         summary.empty_rows += getattr(importer, "empty_rows", 0)
+        for note in importer.key_notes():
+            if strict or fatal:  # a refusal lists them with its problems: a misspelled key often explains those
+                fatal = True
+                summary._note_problem(note)
+            else:
+                summary._note_warning(note)
     if fatal:
         raise ImportRefused(fmt, summary.problems, summary.problems_total)
 
-    # pass 2: resolve and write in batches
+    # pass 2: parse again as the file streams by, resolve, and hand the records to the graph's writer
     review = ReviewLog()
-    seed_path = _seed_path(seeds)
-    resolver = Resolver.from_store(store, dataset=fmt, review=review, seeds=seed_path)
-    if not dry_run:
-        store.ensure_schema()
-    writer = _BatchWriter(store, summary, batch_size, dry_run)
-    with contextlib.nullcontext() if dry_run else store.writing():
+    resolver = Resolver.from_graph(graph, dataset=fmt, review=review, seeds=_seed_path(seeds))
+
+    def emitted() -> Iterator[Emitted]:
         for phase in cls.phases:
             for importer in importers:
                 bar = make_progress()
@@ -328,27 +475,32 @@ def run_import(store, fmt: str, paths: Iterable[str | Path], *, dry_run: bool = 
                     for record in importer.records(bar, limit):
                         if isinstance(record, RowProblem):
                             continue
-                        result = importer.check(record)
-                        if isinstance(result, list):
-                            result = [p for p in result if not isinstance(p, RowWarning)]
-                        if result:
+                        parsed = importer.parse(record)
+                        if not parsed.usable:
                             continue  # counted in pass 1
-                        emitted = importer.convert(record, resolver, phase)
-                        if emitted.skip:
-                            summary.rows_skipped[emitted.skip] += 1
+                        out = importer.convert(parsed.value, resolver, phase)
+                        if out.skip:
+                            summary._note_skip(importer.file.name, _line(record), out.skip, report)
                             continue
-                        writer.add(emitted)
+                        yield out
                 finally:
                     bar.finish()
-            writer.flush()
+
+    counts = graph.import_(emitted(), batch_size=batch_size, dry_run=dry_run)
+    summary.sources_written = counts.sources_written
+    for name in ("nodes_created", "nodes_updated", "nodes_kept", "relationships_created", "relationships_updated",
+                 "relationships_kept"):
+        setattr(summary, name, getattr(counts, name))
     summary.matched = resolver.matched_counts()
     summary.review_items = len(review)
     if review_path is not None or (not dry_run and len(review)):
         path = Path(review_path) if review_path is not None else Path(f"statetech-review-{fmt}.csv")
         review.write(path)
         summary.review_path = str(path)
-    summary.seconds = time.perf_counter() - started
-    return summary
+
+
+def _line(record: Any) -> int | None:
+    return getattr(record, "line", None)
 
 
 def _size(file: InputFile) -> int:
@@ -365,96 +517,6 @@ def _seed_path(seeds: Path | None | bool) -> Path | None:
         path = shipped_seeds_path()
         return path if any(path.glob("*.yaml")) else None
     return seeds or None
-
-
-class _BatchWriter:
-    """Collects emitted records, de-duplicated by id, and writes them batch by batch."""
-
-    def __init__(self, store, summary: ImportSummary, batch_size: int, dry_run: bool) -> None:
-        self.store = store
-        self.summary = summary
-        self.batch_size = batch_size
-        self.dry_run = dry_run
-        self._reset()
-
-    def _reset(self) -> None:
-        self.sources: dict[str, Source] = {}
-        self.nodes: dict[str, Node] = {}
-        self.relationships: dict[str, Relationship] = {}
-
-    def add(self, emitted: Emitted) -> None:
-        for source in emitted.sources:
-            self.sources[source.id] = source
-        for node in emitted.nodes:
-            held = self.nodes.get(node.id)
-            if held is None or rank(node.imported_from) >= rank(held.imported_from):
-                self.nodes[node.id] = node
-        for rel in emitted.relationships:
-            held = self.relationships.get(rel.key)
-            if held is None or rank(rel.imported_from) >= rank(held.imported_from):
-                self.relationships[rel.key] = rel
-        if len(self.nodes) + len(self.relationships) + len(self.sources) >= self.batch_size:
-            self.flush()
-
-    def _read(self, query: str, params: dict[str, Any]):
-        """Existence checks between writes. While writing they run in a write transaction: the embedded store
-        would otherwise reopen its file read-only for every batch (and writable again for the write)."""
-        if self.dry_run:
-            return self.store.run_read(query, params)
-        return self.store.write_transaction([(query, params)])[0]
-
-    def flush(self) -> None:
-        if not (self.sources or self.nodes or self.relationships):
-            return
-        summary = self.summary
-        existing = {row["id"]: row["imported_from"] for row in
-                    self._read(cypher.EXISTING_NODES, {"ids": list(self.nodes)})} if self.nodes else {}
-        nodes: list[Node] = []
-        for node in self.nodes.values():
-            if node.id not in existing:
-                summary.nodes_created[node.kind] += 1
-                nodes.append(node)
-            elif existing[node.id] is None or rank(node.imported_from) < rank(existing[node.id]):
-                summary.nodes_kept[node.kind] += 1
-            else:
-                summary.nodes_updated[node.kind] += 1
-                nodes.append(node)
-        new_ids = {n.id for n in self.nodes.values() if n.id not in existing}
-        relationships = self._relationships(new_ids)
-        records = RecordSet(sources=list(self.sources.values()), nodes=nodes, relationships=relationships)
-        if not self.dry_run:
-            self.store.write_records(records, batch_size=self.batch_size, single_transaction=False)
-        summary.sources_written += len(records.sources)
-        self._reset()
-
-    def _relationships(self, new_ids: set[str]) -> list[Relationship]:
-        summary = self.summary
-        out: list[Relationship] = []
-        to_check: dict[str, list[Relationship]] = {}
-        for rel in self.relationships.values():
-            from_kind, to_kind = kind_of_id(rel.from_id), kind_of_id(rel.to_id)
-            if not (from_kind and to_kind and is_allowed(from_kind, rel.type, to_kind)):
-                raise StatetechError(f"importer bug: {rel.from_id} -[{rel.type}]-> {rel.to_id} is not allowed")
-            if rel.from_id in new_ids or rel.to_id in new_ids:
-                summary.relationships_created[rel.type] += 1
-                out.append(rel)
-            else:
-                to_check.setdefault(rel.type, []).append(rel)
-        for rel_type, rels in to_check.items():
-            rows = [{"id": r.key, "from": r.from_id, "to": r.to_id} for r in rels]
-            anchor = "to" if len({r["to"] for r in rows}) > len({r["from"] for r in rows}) else "from"
-            stored = {row["id"]: row["imported_from"] for row in
-                      self._read(cypher.existing_relationships(rel_type, anchor), {"rows": rows})}
-            for rel in rels:
-                if rel.key not in stored:
-                    summary.relationships_created[rel_type] += 1
-                    out.append(rel)
-                elif stored[rel.key] is None or rank(rel.imported_from) < rank(stored[rel.key]):
-                    summary.relationships_kept[rel_type] += 1
-                else:
-                    summary.relationships_updated[rel_type] += 1
-                    out.append(rel)
-        return out
 
 
 # --- helpers for importers --------------------------------------------------------------------------------------------

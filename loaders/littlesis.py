@@ -40,13 +40,14 @@ from statetech.loaders.common import (
     RowProblem,
     clean_text,
     http_url,
+    is_placeholder,
     parse_amount,
     parse_date,
     slug,
     sniff_kind,
     wrong_kind_problem,
 )
-from statetech.loaders.importing import CheckResult, Emitted, Importer, build, register
+from statetech.loaders.importing import Emitted, Importer, KeyTally, Parsed, build, date_warnings, register
 from statetech.loaders.resolve import Match, Resolver
 
 DATASET = "littlesis"
@@ -55,6 +56,14 @@ CATEGORIES = {1: "Position", 2: "Education", 3: "Membership", 4: "Family", 5: "D
               6: "Service/Transaction", 7: "Lobbying", 8: "Social", 9: "Professional", 10: "Ownership",
               11: "Hierarchy", 12: "Generic"}
 GOVERNMENT_TYPES = {"government body", "governmentbody", "government advisory body", "governmentadvisorybody"}
+# The attributes LittleSis writes (API v2 and bulk download). The optional ones are those the importer reads: a
+# record without one (renamed upstream, or a different export) would silently leave its field empty, so it is reported.
+ENTITY_OPTIONAL = ("primary_ext", "types", "aliases", "blurb", "website", "start_date", "end_date", "updated_at")
+ENTITY_KEYS = frozenset({"id", "name", "summary", "parent_id", "extensions", *ENTITY_OPTIONAL})
+RELATIONSHIP_OPTIONAL = ("description1", "description", "amount", "currency", "goods", "start_date", "end_date",
+                         "updated_at")
+RELATIONSHIP_KEYS = frozenset({"id", "entity1_id", "entity2_id", "category_id", "description2", "filings", "is_current",
+                               "category_attributes", *RELATIONSHIP_OPTIONAL})
 
 
 @dataclass
@@ -130,41 +139,61 @@ class LittleSisImporter(Importer):
     def _ids(self) -> dict[str, tuple[str, str]]:
         return self.shared.setdefault("littlesis_ids", {})
 
-    def check(self, item: Item) -> CheckResult:
+    @property
+    def _keys(self) -> KeyTally:
+        if not hasattr(self, "_key_tally"):
+            self._key_tally = KeyTally(self.file.name)
+        return self._key_tally
+
+    def key_notes(self) -> list[Problem]:
+        return self._keys.notes()
+
+    def parse(self, item: Item) -> Parsed:
         name, line = self.file.name, item.line
         if item.kind == "invalid":
-            return [Problem(name, line, "expected a LittleSis entity or relationship object",
-                            hint="is this a LittleSis API response or bulk JSON file?")]
+            return Parsed(problems=[Problem(name, line, "expected a LittleSis entity or relationship object",
+                                            hint="is this a LittleSis API response or bulk JSON file?")])
         if item.kind == "other":
-            return f"LittleSis {item.raw_type or 'record'} items are not imported"
+            return Parsed(skip=f"LittleSis {item.raw_type or 'record'} items are not imported")
         if not item.id.strip():
-            return [Problem(name, line, f"{item.kind} has no id", column="id")]
+            return Parsed(problems=[Problem(name, line, f"{item.kind} has no id", column="id")])
         attrs = item.attributes
+        if item.kind == "entity":
+            self._keys.see(line, "a LittleSis entity", attrs, ENTITY_KEYS, ENTITY_OPTIONAL)
+        else:
+            self._keys.see(line, "a LittleSis relationship", attrs, RELATIONSHIP_KEYS, RELATIONSHIP_OPTIONAL)
         problems = []
+        # Dates and the amount are read here, once; convert() takes them from the parsed record.
+        dates: dict[str, str | None] = {}
         for key in ("start_date", "end_date", "updated_at"):
             try:
-                parse_date(attrs.get(key))
+                dates[key] = parse_date(attrs.get(key))
             except BadValue as exc:
                 problems.append(Problem(name, line, str(exc), record_id=f"{item.kind} {item.id}", column=key))
+        amount = None
         if item.kind == "entity":
+            if is_placeholder(attrs.get("name")):
+                return Parsed(skip="entity named only by a placeholder ('n/a', 'unknown', '-'): not an entity")
             if not clean_text(attrs.get("name")):
                 problems.append(Problem(name, line, "entity has no name", record_id=item.id, column="name"))
         else:
             try:
-                parse_amount(None if attrs.get("amount") is None else str(attrs.get("amount")))
+                amount = parse_amount(None if attrs.get("amount") is None else str(attrs.get("amount")))
             except BadValue as exc:
                 problems.append(Problem(name, line, str(exc), record_id=f"relationship {item.id}", column="amount"))
             for key in ("entity1_id", "entity2_id", "category_id"):
                 if attrs.get(key) in (None, ""):
                     problems.append(Problem(name, line, f"relationship has no {key}", record_id=item.id, column=key))
         if problems:
-            return problems
+            return Parsed(problems=problems)
         if item.kind == "relationship" and _int(attrs.get("category_id")) not in (1, 3, 6, 10, 11):
             category = CATEGORIES.get(_int(attrs.get("category_id")) or 0, f"category {attrs.get('category_id')}")
-            return f"LittleSis {category} relationships have no statetech equivalent"
-        return None
+            return Parsed(skip=f"LittleSis {category} relationships have no statetech equivalent")
+        warnings = date_warnings(name, line, f"{item.kind} {item.id}",
+                                 {k: dates[k] for k in ("start_date", "end_date")}, "start_date", "end_date")
+        return Parsed(_Record(item, dates, amount), warnings)
 
-    def _source(self, item: Item) -> Source:
+    def _source(self, item: Item, dates: dict[str, str | None]) -> Source:
         attrs = item.attributes
         if item.kind == "entity":
             url = http_url(item.url) or f"https://littlesis.org/entities/{item.id}"
@@ -172,20 +201,23 @@ class LittleSisImporter(Importer):
         else:
             url = http_url(item.url) or f"https://littlesis.org/relationships/{item.id}"
             title = f"LittleSis relationship {item.id}: {clean_text(attrs.get('description')) or ''}".rstrip(": ")
-        published = parse_date(attrs.get("updated_at")) or parse_date(attrs.get("start_date")) or "2009"
+        # the record's own date; a relationship's start_date is the event's, and "2009" was made up: else unknown
+        published = dates["updated_at"]
         return Source(id=f"source:littlesis-{item.kind}-{slug(item.id)}", url=url, title=title, publisher=PUBLISHER,
                       published=published)
 
-    def convert(self, item: Item, resolver: Resolver, phase: str) -> Emitted:
+    def convert(self, parsed: _Record, resolver: Resolver, phase: str) -> Emitted:
+        item = parsed.item
         if (phase == "nodes") != (item.kind == "entity"):
             return Emitted()
-        source = self._source(item)
+        source = self._source(item, parsed.dates)
         out = Emitted(sources=[source])
         if item.kind == "entity":
-            return self._entity(item, resolver, out, [source.id])
-        return self._relationship(item, resolver, out, [source.id])
+            return self._entity(parsed, resolver, out, [source.id])
+        return self._relationship(parsed, resolver, out, [source.id])
 
-    def _entity(self, item: Item, resolver: Resolver, out: Emitted, sources: list[str]) -> Emitted:
+    def _entity(self, parsed: _Record, resolver: Resolver, out: Emitted, sources: list[str]) -> Emitted:
+        item = parsed.item
         attrs = item.attributes
         if item.id in self._ids:
             return Emitted()  # the same entity again (e.g. in a later document's "included")
@@ -203,7 +235,7 @@ class LittleSisImporter(Importer):
         description = clean_text(attrs.get("blurb"))
         common = dict(id=match.id, name=name, aliases=aliases, external_ids=[f"littlesis:{item.id}"],
                       sources=sources, confidence="reported", imported_from=DATASET,
-                      start_date=parse_date(attrs.get("start_date")), end_date=parse_date(attrs.get("end_date")))
+                      start_date=parsed.dates["start_date"], end_date=parsed.dates["end_date"])
         website = http_url(attrs.get("website"))
         if kind == "Person":
             node, problems = build(Person, self.file.name, item.line, item.id, description=description, **common)
@@ -225,7 +257,8 @@ class LittleSisImporter(Importer):
         node_id = resolver.find_identifier("littlesis", key)
         return Match(node_id, "external_id") if node_id else None
 
-    def _relationship(self, item: Item, resolver: Resolver, out: Emitted, sources: list[str]) -> Emitted:
+    def _relationship(self, parsed: _Record, resolver: Resolver, out: Emitted, sources: list[str]) -> Emitted:
+        item = parsed.item
         attrs = item.attributes
         a = self._endpoint(attrs.get("entity1_id"), resolver)
         b = self._endpoint(attrs.get("entity2_id"), resolver)
@@ -234,7 +267,7 @@ class LittleSisImporter(Importer):
         ka, kb = kind_of_id(a.id), kind_of_id(b.id)
         category = _int(attrs.get("category_id"))
         rel_id = f"rel:ls-{slug(item.id)}"
-        dates = dict(start_date=parse_date(attrs.get("start_date")), end_date=parse_date(attrs.get("end_date")))
+        dates = dict(start_date=parsed.dates["start_date"], end_date=parsed.dates["end_date"])
         description1 = clean_text(attrs.get("description1"))
         common = dict(sources=sources, confidence="reported", imported_from=DATASET, **dates)
         if category in (1, 3) and ka == "Person" and kb in ("Company", "Agency"):
@@ -255,8 +288,7 @@ class LittleSisImporter(Importer):
         elif category == 6 and {ka, kb} == {"Agency", "Company"}:
             agency, company = (a, b) if ka == "Agency" else (b, a)
             currency = str(attrs.get("currency") or "usd").lower()
-            amount = parse_amount(None if attrs.get("amount") is None else str(attrs["amount"]))
-            amount = amount if currency == "usd" else None
+            amount = parsed.amount if currency == "usd" else None
             contract_id = f"contract:ls-{slug(item.id)}"
             description = clean_text(attrs.get("description")) or clean_text(attrs.get("goods"))
             contract, problems = build(
@@ -276,6 +308,15 @@ class LittleSisImporter(Importer):
             name = CATEGORIES.get(category or 0, "relationship")
             return Emitted(skip=f"LittleSis {name} between {ka} and {kb} has no statetech equivalent")
         return out
+
+
+@dataclass
+class _Record:
+    """One LittleSis item parsed: its dates and amount read once."""
+
+    item: Item
+    dates: dict[str, str | None]
+    amount: float | None
 
 
 def _int(value: Any) -> int | None:

@@ -26,7 +26,6 @@ import creates: they grow with distinct entities, never with rows.
 from __future__ import annotations
 
 import csv
-import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -35,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from statetech.graph import cypher
+from statetech.graph.errors import did_you_mean
 
 RESOLVABLE_KINDS = ("Agency", "Company", "Person", "Product")
 
@@ -80,6 +79,51 @@ def normalise_name(name: str, kind: str = "Company") -> str:
         elif words[:1] == ["us"] and len(words) > 1:
             words = words[1:]
     return " ".join(words)
+
+
+# Words that name a kind of organisation rather than one organisation: a name or alias made of one of these alone
+# (or only of legal forms, like "Inc." split off "Babel Street, Inc.") would match every record that carries it.
+GENERIC_WORDS = frozenset(
+    "agency department dept office bureau division unit administration ministry government company firm business "
+    "group holdings holding services service systems system solutions technologies technology tech partners "
+    "international global enterprises enterprise industries associates consulting contractor contractors vendor "
+    "vendors organization organisation corporate police sheriff".split()
+)
+
+
+def generic_name(text: str) -> str | None:
+    """Why ``text`` cannot identify one organisation (only a legal form, one generic word, no letters), else None."""
+    folded = _fold(text).replace(".", "").replace("'", "").replace("\u2019", "").replace("&", " ")
+    words = [w for w in _PUNCT.sub(" ", folded).split() if w not in ("the", "and", "of")]
+    if not words:
+        return "has no letters or digits"
+    if all(w in LEGAL_SUFFIXES for w in words):
+        return "is only a legal form (Inc., LLC, Corp, ...)"
+    if len(words) == 1 and words[0] in GENERIC_WORDS:
+        return "is a generic word, not a name"
+    return None
+
+
+def url_key(url: str) -> str:
+    """A source URL compared without scheme, "www.", query, fragment or trailing slash."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(url).strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}".casefold()
+
+
+_STOP_WORDS = frozenset("the and for with from that this over their workers employees against letter open".split())
+
+
+def _title_words(text: str) -> list[str]:
+    """The distinctive words of a title (4 letters or more, common words left out)."""
+    return [w for w in dict.fromkeys(re.findall(r"[a-z0-9]{4,}", _fold(text))) if w not in _STOP_WORDS]
+
+
+def award_key(award_id: Any) -> str:
+    """An award id (PIID) compared without punctuation or case: agencies and spreadsheets write the dashes or not."""
+    return re.sub(r"[^0-9A-Za-z]", "", str(award_id or "")).upper()
 
 
 def normalise_identifier(scheme: str, value: Any) -> str | None:
@@ -175,6 +219,8 @@ class Resolver:
         self._curated_keys: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self._curated_normals: dict[str, dict[str, str]] = defaultdict(dict)  # kind -> normalised name -> id
         self._cache: dict[tuple[str, str], Match] = {}
+        self._curated_awards: dict[str, str] = {}  # award id without punctuation -> curated contract id
+        self._curated_actions: list[dict[str, Any]] = []  # curated worker actions (few: curated by hand)
         self._reviewed_now: set[str] = set()  # candidates already reviewed while resolving the current reference
         # distinct entities matched, by (kind, method), and created, by kind: for the import summary
         self.matched: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -183,16 +229,64 @@ class Resolver:
     # -- building ------------------------------------------------------------------------------------------------------
 
     @classmethod
-    def from_store(cls, store, dataset: str = "", review: ReviewLog | None = None,
+    def from_graph(cls, graph, dataset: str = "", review: ReviewLog | None = None,
                    kinds: Sequence[str] = RESOLVABLE_KINDS, seeds: Path | None = None) -> Resolver:
-        """Index the store's resolvable nodes; seed files add their aliases and ids to nodes the store already has."""
+        """Index the graph's resolvable nodes (asked through :meth:`Graph.resolution_candidates`); seed files add
+        their aliases and ids to nodes the graph already has."""
         resolver = cls(dataset, review)
         for kind in kinds:
-            for row in store.run_read(cypher.resolver_entities(kind)):
+            for row in graph.resolution_candidates(kind):
                 resolver.add_entity(row)
+        for row in graph.curated_award_ids() if hasattr(graph, "curated_award_ids") else ():
+            resolver.add_curated_award(row["award_id"], row["id"])
+        for row in graph.curated_actions() if hasattr(graph, "curated_actions") else ():
+            resolver.add_curated_action(row)
         if seeds is not None:
             resolver.add_seed_aliases(seeds)
         return resolver
+
+    def add_curated_award(self, award_id: str, contract_id: str) -> None:
+        key = award_key(award_id)
+        if key:
+            self._curated_awards.setdefault(key, contract_id)
+
+    def curated_contract(self, award_id: str | None) -> str | None:
+        """The curated contract with this award id (``HSCETC-09-J-00018`` = ``HSCETC09J00018``), or None."""
+        found = self._curated_awards.get(award_key(award_id)) if award_id else None
+        if found:
+            self.matched[("Contract", "award_id")].add(found)
+        return found
+
+    def add_curated_action(self, row: dict[str, Any]) -> None:
+        self._curated_actions.append({"id": row["id"], "name": row.get("name") or "", "date": row.get("date") or "",
+                                      "companies": set(row.get("companies") or ()),
+                                      "urls": {url_key(u) for u in row.get("urls") or () if u}})
+
+    def curated_action(self, date: str | None, companies: Iterable[str], urls: Iterable[str], title: str | None,
+                       derived_id: str, *, file: str = "", line: int | None = None) -> str | None:
+        """The curated worker action an imported one is: same company, same date (at the curated precision), and a
+        shared source URL or the curated title's words in the imported title. Same company and date alone is only a
+        candidate: it goes to the review file and the imported action stays separate."""
+        if not date:
+            return None
+        companies, keys = set(companies), {url_key(u) for u in urls if u}
+        words = set(_title_words(title or ""))
+        for action in self._curated_actions:
+            theirs = action["date"]
+            if not theirs or not (date.startswith(theirs) or theirs.startswith(date)):
+                continue
+            if not companies & action["companies"]:
+                continue
+            mine = _title_words(action["name"])
+            title_match = bool(mine) and sum(w in words for w in mine) >= max(2, (len(mine) * 3 + 4) // 5)
+            if keys & action["urls"] or title_match:
+                self.matched[("EmployeeAction", "url" if keys & action["urls"] else "title")].add(action["id"])
+                return action["id"]
+            self.review.add(ReviewItem(
+                dataset=self.dataset, file=file, line=line, kind="EmployeeAction", imported_name=title or "",
+                imported_ids="", kept_as=derived_id, candidate_id=action["id"], candidate_name=action["name"],
+                reason=f"same company and date ({date}), no shared source or title"))
+        return None
 
     def add_entity(self, row: dict[str, Any], curated: bool | None = None) -> None:
         """Index one node given as a dict of its properties (id, kind, name, aliases, external_ids, uei, ...)."""
@@ -220,6 +314,8 @@ class Resolver:
                 entity.identifiers.setdefault(scheme, value)
         names = [(name, "name")] + [(a, "alias") for a in row.get("aliases") or [] if a]
         for text, how in names:
+            if generic_name(text):  # "Inc." or "Agency" would match anything carrying the same noise
+                continue
             key = exact_key(text)
             bucket = self._by_exact[(kind, key)]
             if not any(i == node_id for i, _ in bucket):
@@ -294,6 +390,10 @@ class Resolver:
             match = Match(derived_id, "imported", created=True)
         elif match.method != "imported":
             self.matched[(kind, match.method)].add(match.id)
+        else:
+            # the node an earlier import created, found again: its uncertain matches are still open, so they go to
+            # the review file on every run, not only on the run that created it
+            self._near_misses(kind, name, ids, match.id, where)
         self._cache[(kind, derived_id)] = Match(match.id, match.method)
         return match
 
@@ -349,6 +449,8 @@ class Resolver:
         return None
 
     def _by_names(self, kind, name, ids, derived_id, where) -> Match | None:
+        if generic_name(name):  # legal-suffix noise alone is never a match
+            return None
         exact = self._by_exact.get((kind, exact_key(name)), [])
         normal = self._by_normal.get((kind, normalise_name(name, kind)), []) if normalise_name(name, kind) else []
         for method_of, pool in ((dict(exact), [i for i, _ in exact]), (None, list(normal))):
@@ -393,7 +495,7 @@ class Resolver:
             # A ratio of 0.85 needs lengths within about 30% of each other; filtering on that (and on the first
             # letter, which a near-identical spelling shares) keeps this cheap when thousands of names are new.
             pool = [k for k in normals if k[:1] == normal[:1] and abs(len(k) - len(normal)) <= len(normal) // 3 + 1]
-            for close in difflib.get_close_matches(normal, pool, n=3, cutoff=0.85):
+            for close in did_you_mean(normal, pool, n=3, cutoff=0.85):
                 node_id = normals[close]
                 if node_id not in flagged:
                     flagged.add(node_id)

@@ -49,12 +49,13 @@ from statetech.loaders.common import (
     RecentSet,
     clean_text,
     column_key,
+    entity_name,
     http_url,
     parse_amount,
     parse_date,
     slug,
 )
-from statetech.loaders.importing import PRECEDENCE, CheckResult, Emitted, Importer, build, register
+from statetech.loaders.importing import PRECEDENCE, Emitted, Importer, Parsed, RowWarning, build, register
 from statetech.loaders.resolve import Resolver, normalise_name
 
 AWARDS = "usaspending:awards"
@@ -64,6 +65,8 @@ PRECEDENCE.update({AWARDS: 30, TRANSACTIONS: 20, REFERENCE: 10})
 
 PUBLISHER = "USAspending.gov (U.S. Department of the Treasury)"
 PERMALINK = "https://www.usaspending.gov/award/{key}/"
+
+from statetech.loaders.usaspending_columns import DOWNLOAD_COLUMNS  # noqa: E402 - beside the specs that use it
 
 _COMMON_OPTIONAL = (
     "awarding_agency_code", "awarding_sub_agency_code", "awarding_office_name", "parent_award_agency_id",
@@ -92,6 +95,7 @@ AWARD_SPEC = CsvSpec(
     optional=(*_COMMON_OPTIONAL, "award_base_action_date", "award_latest_action_date"),
     renames=_RENAMES,
     one_of=(("total_obligated_amount",),),
+    ignored=DOWNLOAD_COLUMNS,
 )
 TRANSACTION_SPEC = CsvSpec(
     format_label="USAspending Contracts Prime Transactions download",
@@ -99,6 +103,7 @@ TRANSACTION_SPEC = CsvSpec(
     optional=(*_COMMON_OPTIONAL, "modification_number", "federal_action_obligation", "transaction_description"),
     renames={k: v for k, v in _RENAMES.items() if k != "total_obligated_amount"},
     one_of=(("total_dollars_obligated",),),
+    ignored=DOWNLOAD_COLUMNS,
 )
 
 # USAspending award type codes -> the model's award types
@@ -112,7 +117,10 @@ DATE_COLUMNS = ("period_of_performance_start_date", "period_of_performance_curre
 
 
 @dataclass
-class _Parsed:
+class _Award:
+    """One row parsed: its award key, money and dates read once, and the row for the plain-text columns."""
+
+    row: CsvRow
     key: str
     amounts: dict[str, float | None]
     dates: dict[str, str | None]
@@ -164,7 +172,7 @@ class UsaspendingImporter(Importer):
 
     # -- pass 1 --------------------------------------------------------------------------------------------------------
 
-    def _parse(self, row: CsvRow) -> tuple[_Parsed | None, list[Problem]]:
+    def parse(self, row: CsvRow) -> Parsed:
         problems: list[Problem] = []
         key = row.get("contract_award_unique_key").strip()
         if not key:
@@ -190,21 +198,14 @@ class UsaspendingImporter(Importer):
         if link and not http_url(link):
             problems.append(Problem(self.file.name, row.line, f"{link!r} is not a URL", record_id=key or None,
                                     column="usaspending_permalink"))
-        if key and not problems and not self._published(dates):
-            problems.append(Problem(self.file.name, row.line, "no date to cite the award record by",
-                                    record_id=key, column="last_modified_date",
-                                    hint="keep last_modified_date or the action dates in the file"))
-        return (_Parsed(key, amounts, dates) if not problems else None), problems
+        if problems:
+            return Parsed(None, problems)
+        return Parsed(_Award(row, key, amounts, dates), _date_warnings(self.file.name, row.line, key, dates))
 
-    def check(self, record: CsvRow) -> CheckResult:
-        _, problems = self._parse(record)
-        return problems or None
-
-    def prepare(self, record: CsvRow) -> None:
+    def prepare(self, parsed: _Award) -> None:
         if not self.transactions:
             return
-        parsed, _ = self._parse(record)
-        assert parsed is not None
+        record = parsed.row
         order = (parsed.dates.get("action_date") or "", _modification_order(record.get("modification_number")))
         start = parsed.dates.get("period_of_performance_start_date") or parsed.dates.get("action_date")
         entry = self._latest.get(parsed.key)
@@ -225,12 +226,12 @@ class UsaspendingImporter(Importer):
 
     @staticmethod
     def _published(dates: dict[str, str | None]) -> str | None:
-        return (dates.get("last_modified_date") or dates.get("award_latest_action_date") or dates.get("action_date")
-                or dates.get("period_of_performance_start_date"))
+        # the award record's own dates (its last change, its latest action); the period of performance is the
+        # contract's, not the record's, so without these the record's date is unknown
+        return dates.get("last_modified_date") or dates.get("award_latest_action_date") or dates.get("action_date")
 
-    def convert(self, record: CsvRow, resolver: Resolver, phase: str) -> Emitted:
-        parsed, _ = self._parse(record)
-        assert parsed is not None
+    def convert(self, parsed: _Award, resolver: Resolver, phase: str) -> Emitted:
+        record = parsed.row
         row, key, file, line = record, parsed.key, self.file.name, record.line
         start_override = description_override = None
         if self.transactions:
@@ -256,7 +257,9 @@ class UsaspendingImporter(Importer):
         own_description = row.get("transaction_description" if self.transactions
                                   else "prime_award_base_transaction_description")
         description = description_override or clean_text(own_description)
-        contract_id = f"contract:usa-{slug(key)}"
+        # an award a curator already recorded (same PIID, punctuation aside) is that node: land on it, add no twin
+        curated = resolver.curated_contract(piid)
+        contract_id = curated or f"contract:usa-{slug(key)}"
         naics = _code_and_text(row.get("naics_code"), row.get("naics_description"))
         psc = _code_and_text(row.get("product_or_service_code"), row.get("product_or_service_code_description"))
         office = clean_text(row.get("awarding_office_name"))
@@ -275,7 +278,8 @@ class UsaspendingImporter(Importer):
         )
         if contract is None:
             return Emitted(skip="award record rejected by the model: " + "; ".join(p.message for p in problems))
-        out.nodes.append(contract)
+        if not curated:  # the curated record stays as the curator wrote it
+            out.nodes.append(contract)
 
         # awarding agency and sub-agency
         top = self._agency(resolver, out, row.get("awarding_agency_name"), row.get("awarding_agency_code"),
@@ -322,7 +326,7 @@ class UsaspendingImporter(Importer):
         return out
 
     def _agency(self, resolver: Resolver, out: Emitted, name: str, code: str, sources, tag, line):
-        name, code = clean_text(name), clean_text(code)
+        name, code = entity_name(name), clean_text(code)
         if not name and not code:
             return None
         derived = f"agency:usa-{slug(code)}" if code else f"agency:usa-{slug(normalise_name(name, 'Agency'))}"
@@ -334,7 +338,7 @@ class UsaspendingImporter(Importer):
 
     def _company(self, resolver: Resolver, out: Emitted, name: str, uei: str, duns: str, country: str | None,
                  sources, tag, line):
-        name, uei, duns = clean_text(name), clean_text(uei), clean_text(duns)
+        name, uei, duns = entity_name(name), clean_text(uei), clean_text(duns)
         if not name and not uei and not duns:
             return None
         if uei:
@@ -384,3 +388,28 @@ def _code_and_text(code: str, text: str) -> str | None:
 def _clip(text: str | None, size: int) -> str:
     text = text or ""
     return text if len(text) <= size else text[: size - 1].rstrip() + "…"
+
+
+FAR_FUTURE_YEARS = 30
+
+
+def _date_warnings(file: str, line: int, key: str, dates: dict[str, str | None]) -> list[RowWarning]:
+    """Dates that read but look wrong: an end before its start (often a two-digit year in the wrong century), or a
+    date decades ahead. Reported with file:line; the values are kept, since the file may be right."""
+    import datetime as _dt
+
+    found: list[RowWarning] = []
+    start = dates.get("period_of_performance_start_date")
+    end = dates.get("period_of_performance_current_end_date")
+    if start and end:
+        n = min(len(start), len(end))
+        if end[:n] < start[:n]:
+            found.append(RowWarning(file, line, f"end date {end} is before start date {start}", record_id=key or None,
+                                    column="period_of_performance_current_end_date",
+                                    hint="check the year (a spreadsheet may have shortened it to two digits)"))
+    horizon = str(_dt.date.today().year + FAR_FUTURE_YEARS)
+    for column, value in dates.items():
+        if value and value[:4] > horizon:
+            found.append(RowWarning(file, line, f"{column} {value} is more than {FAR_FUTURE_YEARS} years ahead",
+                                    record_id=key or None, column=column, hint="check the year"))
+    return found

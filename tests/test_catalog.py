@@ -11,6 +11,7 @@ import pytest
 from statetech.graph.catalog import Catalog, Param, parse_query_file
 from statetech.graph.errors import QueryError, UnknownEntity, ValidationFailed
 from statetech.graph.model import NODE_KINDS
+from statetech.loaders.curated import load_files
 
 # --- the shipped catalog ------------------------------------------------------------------------------------------
 
@@ -232,7 +233,7 @@ WRITER = """// title: A query that writes
 
 
 def test_a_canned_query_that_writes_fails_read_only_on_both_stores(graph, small_fixture, tmp_path):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     write(tmp_path / "c", "q/writer", WRITER.replace("{writes}", ""))
     with pytest.raises(QueryError, match="this query tries to write, but it ran read-only"):
         Catalog.load(tmp_path / "c").run(graph, "q/writer", {"agency": "agency:example-dept"})
@@ -241,7 +242,7 @@ def test_a_canned_query_that_writes_fails_read_only_on_both_stores(graph, small_
 
 
 def test_a_query_declaring_writes_runs_in_a_write_transaction(graph, small_fixture, tmp_path):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     write(tmp_path / "c", "q/writer", WRITER.replace("{writes}", "").replace("// returns:", "// writes: true\n// returns:"))
     assert Catalog.load(tmp_path / "c").run(graph, "q/writer", {"agency": "agency:example-dept"}).rows == [
         {"name": "Renamed"}]
@@ -320,7 +321,7 @@ def test_unknown_query_name_suggests_close_ones():
 
 
 def test_entity_parameters_resolve_names_within_their_kinds(graph, small_fixture):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     catalog = Catalog.load()
     # 'Example' names eight entities but only two agencies; 'Example Bureau' is exact, 'EXB' an alias.
     for ref in ("agency:example-bureau", "Example Bureau", "EXB", "exb", "bureau"):

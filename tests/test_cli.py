@@ -12,7 +12,10 @@ from statetech.cli.main import cli
 
 
 def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in sorted(group.commands.items()):
+    # list_commands/get_command rather than .commands: the top-level group loads most commands lazily
+    ctx = click.Context(group)
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
         yield (*prefix, name), command
         if isinstance(command, click.Group):
             yield from _all_commands(command, (*prefix, name))

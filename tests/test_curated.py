@@ -41,8 +41,9 @@ BAD_INPUTS: dict[str, tuple[bytes, str]] = {
     "unknown_field": (
         b"nodes:\n  - id: agency:x2\n    kind: Agency\n    name: X\n    sources: [source:example-1]\n"
         b"    confidence: confirmed\n    jurisdicton: US\n",
-        "bad.yaml:7: [agency:x2] unknown field 'jurisdicton'; allowed fields: agency_code, aliases, confidence, "
-        "country, end_date, external_ids, id, imported_from, kind, level, name, notes, sources, start_date, website",
+        "bad.yaml:7: [agency:x2] unknown field 'jurisdicton'; allowed fields: added, agency_code, aliases, confidence, "
+        "country, end_date, external_ids, id, imported_from, kind, level, name, notes, sources, start_date, updated, "
+        "website",
     ),
     "misspelled_field": (
         b"nodes:\n  - id: agency:x2\n    kind: Agency\n    name: X\n    sources: [source:example-1]\n"
@@ -160,6 +161,27 @@ def test_end_before_start_is_an_error(workdir):
         "    sources: [source:example-1]\n    confidence: confirmed\n", encoding="utf-8")
     problems = [str(p) for p in read_curated(["base.yaml", "bad.yaml"]).problems]
     assert problems == ["bad.yaml:2: [agency:x] end_date 2019 is before start_date 2020-05; swap or correct the dates"]
+
+
+def test_curation_dates_are_full_days_and_in_order(workdir):
+    (workdir / "bad.yaml").write_text(
+        "nodes:\n  - id: agency:x\n    name: X\n    added: 2026-12-06\n    updated: 2026-12-01\n"
+        "    sources: [source:example-1]\n    confidence: confirmed\n"
+        "  - id: agency:y\n    name: Y\n    added: 2026-12\n    sources: [source:example-1]\n    confidence: confirmed\n"
+        "relationships:\n  - {from: agency:x, type: PART_OF, to: agency:example, added: 2026-12-06, "
+        "updated: 2026-11-28, sources: [source:example-1], confidence: reported}\n", encoding="utf-8")
+    problems = [str(p) for p in read_curated(["base.yaml", "bad.yaml"]).problems]
+    assert problems == [
+        "bad.yaml:10: [agency:y] field 'added': '2026-12' is not a full day; write YYYY-MM-DD",
+        "bad.yaml:2: [agency:x] updated 2026-12-01 is before added 2026-12-06; 'updated' is the day of the last change",
+        "bad.yaml:14: [rel:agency:x>PART_OF>agency:example] updated 2026-11-28 is before added 2026-12-06; 'updated' "
+        "is the day of the last change",
+    ]
+    (workdir / "ok.yaml").write_text(
+        "nodes:\n  - id: agency:z\n    name: Z\n    added: 2026-11-28\n    updated: 2026-12-06\n"
+        "    sources: [source:example-1]\n    confidence: confirmed\n", encoding="utf-8")
+    node = load_curated(["base.yaml", "ok.yaml"]).nodes[-1]
+    assert (node.added, node.updated) == ("2026-11-28", "2026-12-06")
 
 
 def test_kind_is_inferred_from_the_id_prefix(workdir):

@@ -9,6 +9,7 @@ import pytest
 
 from statetech.graph import cypher
 from statetech.graph.errors import ValidationFailed
+from statetech.loaders.curated import load_files
 from statetech.loaders.importing import run_import
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,7 +34,7 @@ def props(graph, node_id):
 
 @pytest.fixture
 def curated(graph):
-    graph.load_files([CURATED])
+    load_files(graph, [CURATED])
     return graph
 
 
@@ -103,7 +104,7 @@ def test_reimport_changes_nothing(curated, tmp_path):
 
 
 def test_curated_lookalike_goes_to_review(curated, tmp_path):
-    curated.load_files([_curated_springfield(tmp_path)])
+    load_files(curated, [_curated_springfield(tmp_path)])
     summary = imp(curated, ATLAS, tmp_path=tmp_path)
     assert summary.review_items == 2
     review = (tmp_path / "review.csv").read_text(encoding="utf-8").splitlines()

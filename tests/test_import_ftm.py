@@ -10,6 +10,7 @@ import pytest
 
 from statetech.graph import cypher
 from statetech.graph.errors import ValidationFailed
+from statetech.loaders.curated import load_files
 from statetech.loaders.ftm import write_ftm
 from statetech.loaders.importing import DatasetSource, run_import
 
@@ -37,7 +38,7 @@ def edges(graph) -> list[tuple]:
 
 @pytest.fixture
 def curated(graph):
-    graph.load_files([CURATED])
+    load_files(graph, [CURATED])
     return graph
 
 
@@ -87,7 +88,7 @@ def test_edges_and_entities_in_separate_files_of_one_import(curated, tmp_path):
     imp(curated, tmp_path / "b.json", tmp_path / "a.json", tmp_path=tmp_path)
     split = dump(curated)
     curated.clear()
-    curated.load_files([CURATED])
+    load_files(curated, [CURATED])
     imp(curated, FTM, tmp_path=tmp_path)
     assert dump(curated) == split
 

@@ -9,6 +9,7 @@ import pytest
 
 from statetech.graph import cypher
 from statetech.graph.errors import ValidationFailed
+from statetech.loaders.curated import load_files
 from statetech.loaders.importing import run_import
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -30,7 +31,7 @@ def dump(graph) -> dict:
 
 @pytest.fixture
 def curated(graph):
-    graph.load_files([CURATED])
+    load_files(graph, [CURATED])
     return graph
 
 

@@ -17,6 +17,7 @@ from statetech.graph import cypher
 from statetech.graph.catalog import Catalog
 from statetech.graph.errors import QueryError, StatetechError
 from statetech.graph.model import checked_label, checked_rel_type
+from statetech.loaders.curated import load_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "curated"
 CATALOG = Catalog.load()
@@ -57,7 +58,7 @@ def snapshot(graph) -> tuple:
 
 @pytest.fixture
 def loaded(graph):
-    graph.load_files([FIXTURES / "small.yaml", FIXTURES / "rich.yaml"])
+    load_files(graph, [FIXTURES / "small.yaml", FIXTURES / "rich.yaml"])
     return graph
 
 

@@ -18,6 +18,7 @@ from statetech.cli.main import cli
 from statetech.graph.maps import MapError, MapTooLarge, render_map, script_json
 from statetech.graph.selection import Filters, Selection, SelectionError, cap_hubs, ids_in_rows, select
 from statetech.graph.subgraph import Subgraph, SubgraphEdge, SubgraphNode
+from statetech.loaders.curated import load_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "curated"
 HOSTILE_FIXTURE = FIXTURES / "map_hostile.yaml"
@@ -31,7 +32,7 @@ HOSTILE_IDS = {"company:example-hostile", "contract:example-award-2"}
 @pytest.fixture
 def map_graph(graph, small_fixture):
     """The small fictional graph plus the hostile-names records, on each backend."""
-    graph.load_files([small_fixture, HOSTILE_FIXTURE])
+    load_files(graph, [small_fixture, HOSTILE_FIXTURE])
     return graph
 
 
@@ -231,7 +232,21 @@ def test_map_caps_hubs_above_the_size_and_says_how_many_are_left_out():
     assert hub["label"] == "Hub\n(+360 not shown)"
     assert data["entities"]["agency:hub"]["truncated"] == 360
     assert ("<li>360 neighbours of 1 hub left out to keep the map responsive (at most 40 each); each hub&#39;s label "
-            "says how many. Narrow the selection or raise --max-neighbours to see them.</li>") in html
+            "says how many. Select a hub and press Expand to draw them.</li>") in html
+    # the counts are of what is drawn, and say what was left out
+    assert data["settings"]["dateline"].endswith(
+        "\u00b7 41 nodes \u00b7 40 relationships \u00b7 1 source \u00b7 360 more neighbours of 1 hub not drawn")
+    assert [(k["kind"], k["count"]) for k in data["kinds"]] == [("Agency", 1), ("Contract", 40)]
+    # the left-out neighbours stay in the file, biggest contracts first, for the page to reveal
+    reserve = data["reserve"]
+    assert reserve["hubs"]["agency:hub"] == [f"contract:c{i:03d}" for i in range(359, -1, -1)]
+    assert {n["id"] for n in reserve["nodes"]} == set(reserve["hubs"]["agency:hub"])
+    assert len(reserve["edges"]) == 360 and set(reserve["entities"]) == set(reserve["hubs"]["agency:hub"])
+    # a smaller reserve keeps only that many, and the notice says so
+    html = render_map(sub, max_neighbours=40, cap_above=300, reserve_limit=100)
+    assert len(page_data(html)["reserve"]["hubs"]["agency:hub"]) == 100
+    assert "100 of them are kept in this file: select a hub and press Expand to draw them." in html
+    assert page_data(render_map(sub, max_neighbours=40, cap_above=300, reserve_limit=0))["reserve"] is None
     # below the size, nothing is capped
     assert len(page_data(render_map(star(200), max_neighbours=40, cap_above=300))["nodes"]) == 201
 
@@ -269,11 +284,14 @@ def test_big_maps_stop_physics_after_layout_and_drop_edge_labels():
     data = page_data(html := render_map(star(60), freeze_above=50))
     assert data["settings"]["freezeAfterLayout"] is True
     assert data["options"]["interaction"]["hideEdgesOnDrag"] is True
-    assert "61 nodes: physics stops once the layout settles; tick Physics to resume it." in html
+    assert "61 nodes: laid out in advance, physics off; tick Physics to start it." in html
+    assert data["options"]["physics"]["enabled"] is False
+    # every node arrives with a position from the server-side layout
+    assert all(isinstance(n["x"], float) and isinstance(n["y"], float) for n in data["nodes"])
     assert 'id="toggle-physics" type="checkbox">' in html
     small = page_data(render_map(star(10)))
     assert small["settings"]["freezeAfterLayout"] is False
-    assert small["options"]["physics"]["stabilization"]["iterations"] == 600
+    assert small["options"]["physics"]["stabilization"]["iterations"] == 150
     assert all("label" in e for e in small["edges"])
     assert page_data(render_map(star(10), physics=False))["settings"]["freezeAfterLayout"] is True
     assert all("label" not in e for e in page_data(render_map(star(10), edge_labels=False))["edges"])
@@ -404,3 +422,96 @@ def test_map_command_writes_the_selection(tmp_path, small_fixture):
     result = runner.invoke(cli, ["--db", db, "map", "--kinds", "Vendor"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.startswith("Error: --kinds: 'Vendor' is not a node kind")
+
+
+# ---- the contract with the explorer: map_data, map_fragment, map_asset, map_body.html ------------------------------
+
+
+def test_map_data_is_what_render_map_embeds_and_takes_live_urls(map_graph):
+    from statetech.graph.maps import map_body_context, map_data
+
+    sub = map_graph.whole_graph()
+    data = map_data(sub, title="T", data_date="2026-01-01")
+    assert page_data(render_map(sub, title="T", data_date="2026-01-01")) == data
+    assert data["settings"]["live"] is None and data["settings"]["maxDrawn"] == 3000
+    live = {"expandUrl": "/api/expand", "entityUrl": "/entity/", "sourceUrl": "/source/", "viewUrl": "/map"}
+    assert map_data(sub, live=live)["settings"]["live"] == live
+    with pytest.raises(MapError, match="live settings take text values for expandUrl, entityUrl, sourceUrl, viewUrl"):
+        map_data(sub, live={"expandUrl": "/x", "evil": "javascript:alert(1)"})
+    context = map_body_context(data)
+    assert context["map_label"] == "Relationship map: 10 nodes and 18 relationships"
+    assert context["physics_checked"] is True and context["notices"] == []
+    # every record carries its confidence for the page to style: alleged never looks confirmed
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes["company:example-hostile"]["confidence"] == "alleged"
+    assert nodes["contract:example-award-2"]["confidence"] == "reported"
+    edges = {e["id"]: e for e in data["edges"]}
+    assert edges["rel:contract:example-award-2>SUBCONTRACTED_TO>company:example-hostile"]["confidence"] == "alleged"
+    assert set(data["styles"]["kinds"]) == {"Agency", "Company", "Contract", "EmployeeAction", "Policy", "Person",
+                                            "Product"}
+
+
+def test_map_fragment_has_the_same_per_item_format(map_graph):
+    from statetech.graph.maps import map_data, map_fragment
+
+    sub = map_graph.neighbourhood("agency:example-bureau", 1)
+    fragment = map_fragment(sub)
+    assert set(fragment) == {"nodes", "edges", "entities", "relationships", "sources"}
+    data = map_data(sub)
+    strip = lambda items: [{k: v for k, v in item.items() if k not in ("x", "y", "borderWidth", "focus")}  # noqa: E731
+                           for item in items]
+    assert strip(fragment["nodes"]) == strip(data["nodes"])
+    assert fragment["edges"] == data["edges"]
+    assert fragment["entities"] == data["entities"] and fragment["relationships"] == data["relationships"]
+    assert fragment["sources"] == data["sources"]
+    assert all("x" not in node for node in fragment["nodes"])
+
+
+def test_map_assets_and_the_shared_markup():
+    from statetech.graph.maps import map_asset
+
+    assert "vis.Network" not in map_asset("map.css") and ".statetech-map" in map_asset("map.css")
+    assert map_asset("map.js").startswith("/* statetech relationship map")
+    assert len(map_asset("vis-network.min.js")) > 400_000
+    with pytest.raises(MapError, match="no map asset called '../maps.py'; there are vis-network.min.js, map.js, map.css"):
+        map_asset("../maps.py")
+    html = render_map(star(3))
+    # the offline page includes the shared partial: one root for the map front end, no page-wide assumptions
+    assert html.count('<div class="statetech-map" id="statetech-map">') == 1
+    assert '<body class="map-page">' in html
+    for control in ("save-view", "copy-link", "filter-confidence", "date-since", "date-until", "map-message"):
+        assert f'id="{control}"' in html
+
+
+def test_layout_is_precomputed_and_spreads_with_size():
+    from statetech.graph.maps import layout_positions
+
+    small = layout_positions(star(20))
+    assert len(small) == 21
+    big = layout_positions(synthetic_companies(1500))
+    assert len(big) == 1500
+    spread = lambda pos: max(max(abs(x), abs(y)) for x, y in pos.values())  # noqa: E731
+    assert spread(big) > 5 * spread(small) * 0.5
+    # deterministic: the same subgraph lays out the same way
+    assert layout_positions(star(20)) == small
+    xs = sorted(round(x) for x, _y in big.values())
+    assert len(set(xs)) > 1000  # not collapsed onto a few points
+
+
+def synthetic_companies(n: int) -> Subgraph:
+    sub = Subgraph(title="Synthetic")
+    for i in range(n):
+        sub.add_node(SubgraphNode(f"company:c{i}", "Company", {"name": f"Company {i}", "sources": []}))
+    for i in range(n):
+        sub.edges.append(SubgraphEdge(f"rel:r{i}", "SUBSIDIARY_OF", f"company:c{i}", f"company:c{(i * 7 + 3) % n}",
+                                      {"sources": []}))
+    return sub
+
+
+def test_live_maps_leave_expansion_to_the_server():
+    from statetech.graph.maps import map_data
+
+    live = {"expandUrl": "/api/expand", "entityUrl": "/entity/", "sourceUrl": "/source/", "viewUrl": "/map"}
+    data = map_data(star(400), live=live, max_neighbours=40, cap_above=300)
+    assert data["reserve"] is None and len(data["nodes"]) == 41
+    assert data["settings"]["notices"][0].endswith("each hub's label says how many. Expand a hub to draw more of them.")

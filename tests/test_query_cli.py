@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from statetech.cli.main import cli
 from statetech.graph.catalog import Catalog
+from statetech.loaders.curated import load_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "curated"
 
@@ -18,7 +19,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "curated"
 @pytest.fixture
 def store_args(graph, backend, request):
     """Global options that point the CLI at a store holding the test fixtures (small.yaml + rich.yaml)."""
-    graph.load_files([FIXTURES / "small.yaml", FIXTURES / "rich.yaml"])
+    load_files(graph, [FIXTURES / "small.yaml", FIXTURES / "rich.yaml"])
     if backend == "embedded":
         graph.close()  # the CLI opens the file itself; one process at a time
         return ["--db", str(graph.store.path)], {}
@@ -101,8 +102,8 @@ def test_run_csv_and_jsonl(store_args):
     csv_text = run(store_args, *args, "--format", "csv").output
     assert csv_text == (
         "vendor,name,contracts,task_orders,obligated_usd,potential_usd,unvalued,contract_ids\n"
-        'company:example-analytics,Example Analytics Corp,1,0,250000.25,0.0,0,"[""contract:example-analytics-bpa""]"\n'
-        'company:example-broker,Example Data Broker,1,0,0.0,0.0,1,"[""contract:example-pilot""]"\n')
+        'company:example-analytics,Example Analytics Corp,1,0,250000.25,,0,"[""contract:example-analytics-bpa""]"\n'
+        'company:example-broker,Example Data Broker,1,0,,,1,"[""contract:example-pilot""]"\n')
     lines = run(store_args, *args, "--format", "jsonl").output.splitlines()
     assert [json.loads(line)["vendor"] for line in lines] == ["company:example-analytics", "company:example-broker"]
 
@@ -129,14 +130,16 @@ def test_run_to_a_file(store_args, tmp_path):
 def test_run_to_an_impossible_file_is_a_clear_error(store_args, tmp_path):
     out = tmp_path / "missing-folder" / "rows.json"
     result = run(store_args, *BY_AGENCY, "--output", str(out))
-    assert result.exit_code == 1
-    assert result.output == f"Error: Could not open file '{out}': No such file or directory\n"
+    # refused while the command line is read, before the query runs (cli/paths.py)
+    assert result.exit_code == 2
+    assert result.output.endswith(f"Error: Invalid value for '--output' / '-o': the folder {out.parent} does not "
+                                  "exist; create it first or choose another path\n")
 
 
 def test_repeated_param_makes_a_list(graph, small_fixture, tmp_path):
     from statetech.cli.params import parse_params
 
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     folder = tmp_path / "catalog" / "q"
     folder.mkdir(parents=True)
     (folder / "kinds.cypher").write_text(
@@ -307,7 +310,7 @@ def test_path_not_connected_and_mistakes(store_args):
 
 def test_path_direction_of_an_edge_made_outside_statetech(graph, small_fixture):
     """Edges drawn in Neo4j Browser lack the from/to properties statetech stores; the direction comes from the graph."""
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     graph.query("MATCH (a:Entity {id: 'agency:example-dept'}) MATCH (b:Entity {id: 'product:example-platform'}) "
                 "CREATE (a)-[:USES {id: 'rel:hand-made', confidence: 'alleged', "
                 "sources: ['source:example-20240102-award']}]->(b)", write=True)

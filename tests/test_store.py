@@ -6,6 +6,7 @@ import pytest
 
 from statetech.graph.errors import QueryError, StoreUnavailable, UnknownEntity, ValidationFailed
 from statetech.graph.store import GrafeoStore, Neo4jStore, redact_uri
+from statetech.loaders.curated import load_files
 
 SMALL_NODES = {"Agency": 2, "Company": 1, "Contract": 1, "EmployeeAction": 1, "Person": 1, "Policy": 1, "Product": 1}
 SMALL_RELS = {t: 1 for t in ("AWARDED", "AWARDED_TO", "CITES", "FOR_PRODUCT", "GOVERNS", "ISSUED", "ORGANIZED_AT",
@@ -13,7 +14,7 @@ SMALL_RELS = {t: 1 for t in ("AWARDED", "AWARDED_TO", "CITES", "FOR_PRODUCT", "G
 
 
 def test_load_and_stats(graph, small_fixture):
-    summary = graph.load_files([small_fixture])
+    summary = load_files(graph, [small_fixture])
     assert (summary.sources, summary.nodes, summary.relationships) == (2, 8, 14)
     stats = graph.stats()
     assert stats.nodes_by_kind == SMALL_NODES
@@ -25,14 +26,14 @@ def test_load_and_stats(graph, small_fixture):
 
 
 def test_loading_twice_leaves_identical_counts(graph, small_fixture):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     first = graph.stats().as_dict()
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     assert graph.stats().as_dict() == first
 
 
 def test_properties_round_trip(graph, small_fixture):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     rows = graph.query(
         "MATCH (c:Contract {id: $id}) RETURN c.award_id AS award, c.obligated_usd AS obligated, "
         "c.potential_usd AS potential, c.start_date AS start, c.sources AS sources", {"id": "contract:example-award-1"}
@@ -47,7 +48,7 @@ def test_properties_round_trip(graph, small_fixture):
 
 
 def test_every_node_has_kind_label_and_entity_label(graph, small_fixture):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     rows = graph.query("MATCH (n:Entity) RETURN n.id AS id, labels(n) AS labels ORDER BY id").rows
     for row in rows:
         assert sorted(row["labels"]) == sorted(["Entity", row["id"] and {
@@ -56,7 +57,7 @@ def test_every_node_has_kind_label_and_entity_label(graph, small_fixture):
 
 
 def test_failed_validation_writes_nothing(graph, small_fixture, tmp_path):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     before = graph.stats().as_dict()
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -64,20 +65,20 @@ def test_failed_validation_writes_nothing(graph, small_fixture, tmp_path):
         "    confidence: reported\nrelationships:\n  - from: company:new-co\n    type: PROVIDES\n    to: product:nope\n"
         "    sources: [source:example-20240102-award]\n    confidence: reported\n", encoding="utf-8")
     with pytest.raises(ValidationFailed) as info:
-        graph.load_files([bad])
+        load_files(graph, [bad])
     assert "'to' node 'product:nope' is not defined" in str(info.value)
     assert graph.stats().as_dict() == before
 
 
 def test_a_file_may_refer_to_records_already_stored(graph, small_fixture, tmp_path):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     extra = tmp_path / "extra.yaml"
     extra.write_text(
         "nodes:\n  - id: person:another-example\n    name: Another Example\n"
         "    sources: [source:example-20240301-letter]\n    confidence: reported\n"
         "relationships:\n  - from: person:another-example\n    type: PARTICIPATED_IN\n    to: action:example-letter\n"
         "    sources: [source:example-20240301-letter]\n    confidence: reported\n", encoding="utf-8")
-    summary = graph.load_files([extra])
+    summary = load_files(graph, [extra])
     assert (summary.nodes, summary.relationships) == (1, 1)
     assert graph.stats().relationships_by_type["PARTICIPATED_IN"] == 2
 
@@ -88,7 +89,7 @@ def test_a_file_may_refer_to_records_already_stored(graph, small_fixture, tmp_pa
     "MATCH (n:Entity {id: 'agency:example-dept'}) SET n.name = 'changed'",
 ])
 def test_reads_are_read_only(graph, small_fixture, statement):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     before = graph.stats().as_dict()
     with pytest.raises(QueryError) as info:
         graph.query(statement)
@@ -99,7 +100,7 @@ def test_reads_are_read_only(graph, small_fixture, statement):
 
 
 def test_resolve_by_id_name_alias_and_ambiguity(graph, small_fixture):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     assert graph.resolve("agency:example-bureau") == "agency:example-bureau"
     assert graph.resolve("example bureau") == "agency:example-bureau"
     assert graph.resolve("EXB") == "agency:example-bureau"
@@ -112,7 +113,7 @@ def test_resolve_by_id_name_alias_and_ambiguity(graph, small_fixture):
 
 
 def test_neighbourhood_and_hub_cap(graph, small_fixture):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     sub = graph.neighbourhood("company:example-cloud", depth=1)
     assert sorted(sub.nodes) == ["action:example-letter", "company:example-cloud", "contract:example-award-1",
                                  "person:example-organiser", "policy:example-ai-principles",
@@ -125,7 +126,7 @@ def test_neighbourhood_and_hub_cap(graph, small_fixture):
 
 
 def test_clear_empties_the_store(graph, small_fixture):
-    graph.load_files([small_fixture])
+    load_files(graph, [small_fixture])
     graph.clear()
     assert graph.stats().nodes == 0 and graph.stats().sources == 0
 
@@ -135,7 +136,7 @@ def test_embedded_store_is_persistent(tmp_path, small_fixture):
 
     path = tmp_path / "persist.grafeo"
     with Graph(GrafeoStore(path)) as g:
-        g.load_files([small_fixture])
+        load_files(g, [small_fixture])
     with Graph(GrafeoStore(path)) as g:
         assert g.stats().nodes == 8
 

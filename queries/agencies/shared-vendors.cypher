@@ -17,9 +17,22 @@ CALL () {
   MATCH (a:Agency)-[:USES]->(:Product)<-[:PROVIDES]-(v:Company)
   RETURN a, v
 }
-WITH v, a ORDER BY a.id
-WITH v, collect(a.id) AS agencies
-WHERE size(agencies) >= $min_agencies
-RETURN v.id AS vendor, v.name AS name, size(agencies) AS agency_count, agencies
+// the union above holds each (agency, vendor) pair once, so count(a) is the number of agencies; only the vendors
+// that make the list then gather their agency ids, sorted (sorting every pair by agency first was the slow part)
+WITH v, count(a) AS agency_count
+WHERE agency_count >= $min_agencies
+WITH v, agency_count ORDER BY agency_count DESC, v.id LIMIT $limit
+CALL (v) {
+  MATCH (v)<-[:AWARDED_TO|SUBCONTRACTED_TO]-(:Contract)<-[:AWARDED]-(a:Agency)
+  RETURN a
+  UNION
+  MATCH (v)-[:PROVIDES]->(:Product)<-[:FOR_PRODUCT]-(:Contract)<-[:AWARDED]-(a:Agency)
+  RETURN a
+  UNION
+  MATCH (v)-[:PROVIDES]->(:Product)<-[:USES]-(a:Agency)
+  RETURN a
+}
+WITH v, agency_count, a ORDER BY a.id
+WITH v, agency_count, collect(a.id) AS agencies
+RETURN v.id AS vendor, v.name AS name, agency_count, agencies
 ORDER BY agency_count DESC, vendor
-LIMIT $limit

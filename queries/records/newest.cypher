@@ -10,19 +10,27 @@
 // returns: [newest_source_date, record, id, kind, description, confidence, sources]
 CALL () {
   MATCH (n:Entity)
-  UNWIND n.sources AS sid
-  MATCH (s:Source {id: sid})
-  WITH n, max(s.published) AS newest
-  WHERE $since IS NULL OR newest >= $since
+  // each record's newest cited source in a subquery of its own: grouping the rows by whole records instead was
+  // 2-3 times slower on both stores (and ran past the embedded engine's 30 s limit at 1M nodes / 3M relationships)
+  CALL (n) {
+    UNWIND n.sources AS sid
+    MATCH (s:Source {id: sid})
+    RETURN max(s.published) AS newest, count(s) AS found
+  }
+  WITH n, newest, found
+  WHERE found > 0 AND ($since IS NULL OR newest >= $since)
   WITH n, newest ORDER BY newest DESC, n.id LIMIT $limit
   RETURN newest AS newest_source_date, 'entity' AS record, n.id AS id, n.kind AS kind, n.name AS description,
          n.confidence AS confidence, n.sources AS sources
   UNION ALL
   MATCH (x:Entity)-[r]->(y:Entity)
-  UNWIND r.sources AS sid
-  MATCH (s:Source {id: sid})
-  WITH x, r, y, max(s.published) AS newest
-  WHERE $since IS NULL OR newest >= $since
+  CALL (r) {
+    UNWIND r.sources AS sid
+    MATCH (s:Source {id: sid})
+    RETURN max(s.published) AS newest, count(s) AS found
+  }
+  WITH x, r, y, newest, found
+  WHERE found > 0 AND ($since IS NULL OR newest >= $since)
   WITH x, r, y, newest ORDER BY newest DESC, r.id LIMIT $limit
   RETURN newest AS newest_source_date, 'relationship' AS record, r.id AS id, type(r) AS kind,
          x.name + ' ' + type(r) + ' ' + y.name AS description, r.confidence AS confidence, r.sources AS sources

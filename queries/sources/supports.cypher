@@ -8,11 +8,19 @@
 // returns: [source, record, id, kind, description, confidence]
 MATCH (s:Source)
 WHERE s.id = $source OR s.url = $source
-CALL (s) {
-  MATCH (n:Entity) WHERE s.id IN n.sources
+// The full-text indexes hold each cited source id as one exact term (the 'keyword' analyzer); the id is quoted as a
+// phrase, with the query syntax's two special characters inside quotes escaped. The IN test keeps the answer exact.
+WITH s, 'sources:"' + replace(replace(s.id, '\\', '\\\\'), '"', '\\"') + '"' AS cited
+CALL (s, cited) {
+  CALL db.index.fulltext.queryNodes('entity_citations', cited) YIELD node
+  WITH s, node AS n
+  WHERE n:Entity AND s.id IN n.sources
   RETURN 'entity' AS record, n.id AS id, n.kind AS kind, n.name AS description, n.confidence AS confidence
   UNION ALL
-  MATCH (x:Entity)-[r]->(y:Entity) WHERE s.id IN r.sources
+  CALL db.index.fulltext.queryRelationships('relationship_citations', cited) YIELD relationship
+  WITH s, relationship AS r
+  MATCH (x:Entity)-[r]->(y:Entity)
+  WHERE s.id IN r.sources
   RETURN 'relationship' AS record, r.id AS id, type(r) AS kind, x.name + ' ' + type(r) + ' ' + y.name AS description,
          r.confidence AS confidence
 }

@@ -1,0 +1,142 @@
+"""The model's vocabulary: node kinds, labels and the allowed relationship triples, without the record classes.
+
+This is the allowlist for everything that reaches a label or relationship-type slot in Cypher (see
+:func:`checked_label`). It lives apart from :mod:`statetech.graph.model` so the structural Cypher, the stores and the
+CLI can use it without importing pydantic and building the record classes, which cost most of a command's start-up;
+``statetech.graph.model`` re-exports every name here, and checks that its classes match :data:`NODE_KIND_NAMES`.
+"""
+
+from __future__ import annotations
+
+# Node kinds and the prefix of their ids ("agency:ice"), in the model's order.
+KIND_BY_PREFIX: dict[str, str] = {
+    "agency": "Agency", "company": "Company", "contract": "Contract", "action": "EmployeeAction", "policy": "Policy",
+    "person": "Person", "product": "Product",
+}
+NODE_KIND_NAMES: tuple[str, ...] = tuple(KIND_BY_PREFIX.values())
+SOURCE_LABEL = "Source"
+# Every curated node also carries this label so an id lookup across kinds can use one uniqueness constraint.
+ENTITY_LABEL = "Entity"
+
+# (from kind, TYPE, to kind) triples, kept as data so validation, the stores and the docs read one table.
+ALLOWED_TRIPLES: tuple[tuple[str, str, str], ...] = (
+    ("Agency", "PART_OF", "Agency"),
+    ("Agency", "SHARES_DATA_WITH", "Agency"),
+    ("Company", "SUBSIDIARY_OF", "Company"),
+    ("Agency", "AWARDED", "Contract"),
+    ("Contract", "AWARDED_TO", "Company"),
+    ("Contract", "SUBCONTRACTED_TO", "Company"),
+    ("Contract", "CHILD_OF", "Contract"),
+    ("Contract", "FOR_PRODUCT", "Product"),
+    ("Company", "PROVIDES", "Product"),
+    ("Product", "RUNS_ON", "Product"),
+    ("Agency", "USES", "Product"),
+    ("EmployeeAction", "TARGETS", "Company"),
+    ("EmployeeAction", "TARGETS", "Contract"),
+    ("EmployeeAction", "TARGETS", "Agency"),
+    ("EmployeeAction", "TARGETS", "Policy"),
+    ("EmployeeAction", "TARGETS", "Product"),
+    ("EmployeeAction", "ORGANIZED_AT", "Company"),
+    ("EmployeeAction", "CITES", "Policy"),
+    ("Person", "PARTICIPATED_IN", "EmployeeAction"),
+    ("Person", "WORKS_FOR", "Company"),
+    ("Person", "WORKS_FOR", "Agency"),
+    ("Company", "ISSUED", "Policy"),
+    ("Agency", "ISSUED", "Policy"),
+    ("Policy", "GOVERNS", "Agency"),
+    ("Policy", "GOVERNS", "Company"),
+    ("Policy", "GOVERNS", "Product"),
+    ("Policy", "GOVERNS", "Contract"),
+    ("Company", "RESPONDED_TO", "EmployeeAction"),
+    ("Person", "RESPONDED_TO", "EmployeeAction"),
+)
+RELATIONSHIP_TYPES: tuple[str, ...] = tuple(dict.fromkeys(t for _, t, _ in ALLOWED_TRIPLES))
+
+RELATIONSHIP_DESCRIPTIONS: dict[str, str] = {
+    "PART_OF": "a component or sub-agency of",
+    "SHARES_DATA_WITH": "shares data with",
+    "SUBSIDIARY_OF": "is a subsidiary of",
+    "AWARDED": "awarded the contract",
+    "AWARDED_TO": "contract awarded to the vendor",
+    "SUBCONTRACTED_TO": "work under the contract subcontracted to",
+    "CHILD_OF": "task or delivery order under an IDV",
+    "FOR_PRODUCT": "contract buys the product or service",
+    "PROVIDES": "sells or operates the product",
+    "RUNS_ON": "product hosted on another product",
+    "USES": "agency uses the product (optional data volume and as-of date)",
+    "TARGETS": "employee action aimed at",
+    "ORGANIZED_AT": "employee action by workers of",
+    "CITES": "employee action invokes the policy",
+    "PARTICIPATED_IN": "took part in the employee action",
+    "WORKS_FOR": "works or worked for (role, dates)",
+    "ISSUED": "issued the policy",
+    "GOVERNS": "policy applies to",
+    "RESPONDED_TO": "publicly responded to the employee action",
+}
+
+# Properties a relationship may carry beyond the common ones, by type.
+RELATIONSHIP_PROPERTIES: dict[str, frozenset[str]] = {
+    "USES": frozenset({"data_volume_tb", "as_of"}),
+    "WORKS_FOR": frozenset({"role"}),
+    "PARTICIPATED_IN": frozenset({"role"}),
+    "AWARDED_TO": frozenset({"amount_usd"}),
+    "SUBCONTRACTED_TO": frozenset({"amount_usd"}),
+}
+
+
+def allowed_targets(from_kind: str, rel_type: str) -> list[str]:
+    return [t for f, r, t in ALLOWED_TRIPLES if f == from_kind and r == rel_type]
+
+
+def is_allowed(from_kind: str, rel_type: str, to_kind: str) -> bool:
+    return (from_kind, rel_type, to_kind) in _TRIPLE_SET
+
+
+_TRIPLE_SET = frozenset(ALLOWED_TRIPLES)
+
+
+def kind_of_id(node_id: str) -> str | None:
+    prefix = node_id.split(":", 1)[0]
+    return KIND_BY_PREFIX.get(prefix)
+
+
+def checked_label(name: str) -> str:
+    """Return ``name`` if it is a label of the model, else raise: the guard in front of every label slot."""
+    if name in NODE_KIND_NAMES or name in (SOURCE_LABEL, ENTITY_LABEL):
+        return name
+    raise ValueError(f"{name!r} is not a node kind of the model")
+
+
+def checked_rel_type(name: str) -> str:
+    """Return ``name`` if it is a relationship type of the model, else raise."""
+    if name in RELATIONSHIP_TYPES:
+        return name
+    raise ValueError(f"{name!r} is not a relationship type of the model")
+
+
+# --- properties derived at write time -------------------------------------------------------------------------------
+# Kept on every entity by Node.properties(), so every write path stores them, and indexed where the store allows:
+# reads that would otherwise compute them for every node of a large graph use the stored copy instead.
+# They are bookkeeping, not facts: subgraphs (maps, exports) leave them out.
+
+# The id, name and aliases, lower-cased and one per line. Searches filter on it first (Neo4j answers CONTAINS on it
+# from a text index; the embedded engine scans one string instead of folding the name and every alias per node), then
+# check the name and aliases themselves, so the stored copy only narrows the candidates and never decides a match.
+SEARCH_TEXT = "search_text"
+DERIVED_PROPERTIES = frozenset({SEARCH_TEXT})
+
+
+def search_text(entity_id: str, name: str, aliases: list[str] | tuple[str, ...] = ()) -> str:
+    """The value of :data:`SEARCH_TEXT` for an entity."""
+    return "\n".join(part.lower() for part in (entity_id, name, *aliases))
+
+
+def with_derived(props: dict) -> dict:
+    """``props`` of a record with its derived properties added (entities only; sources and relationships have none).
+
+    Every write path calls this on what it writes (Node.properties(), the writer's fast path), so no store holds an
+    entity without them.
+    """
+    if "kind" in props and "name" in props and "id" in props:
+        props[SEARCH_TEXT] = search_text(props["id"], props["name"], props.get("aliases") or ())
+    return props

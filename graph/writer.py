@@ -1,0 +1,414 @@
+"""The one write path: every record that reaches a store goes through :class:`GraphWriter`.
+
+Loaders and importers only turn files into validated records; this module decides how they are written:
+
+* **batching** - records are held, de-duplicated by id, and written a batch at a time (sources, then nodes, then
+  relationships, so endpoints exist before the relationships that need them);
+* **what exists** - before each batch is written, one read per batch (per relationship type) asks which of its nodes
+  and relationships are already stored. That gives the created/updated/kept counts, and lets every store write new
+  records with plain CREATEs and existing ones by id, never a MERGE that has to search (see ``create_nodes`` in
+  :mod:`statetech.graph.cypher`);
+* **precedence** (imports only) - an import never overwrites a curated record (one without ``imported_from``): the
+  curated record stays as it is and the imported relationships point at it. Between imports, a record from a more
+  authoritative file is not overwritten by a less authoritative one (:data:`PRECEDENCE`, filled in by the importers,
+  e.g. a USAspending award summary outranks the same award seen through its transactions); equal ranks overwrite, so
+  re-importing a corrected file updates it. Curated loads (:meth:`Graph.load`) write every record they are given.
+* **store fast paths** - each store writes a prepared batch its own fastest way (:meth:`GraphStore.write_batch`):
+  Neo4j in one transaction of UNWIND CREATE / replace-by-id statements, the embedded engine through its native bulk
+  calls.
+
+Small curated loads (at most :data:`SINGLE_TRANSACTION_LIMIT` records) go in one transaction of idempotent MERGEs
+instead, so a failure leaves the store exactly as it was. Batches are each atomic; re-running a batched load after a
+failure converges, because every record is found by id the second time.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Protocol
+
+from statetech.graph.errors import StatetechError
+from statetech.graph.vocabulary import KIND_BY_PREFIX, is_allowed, with_derived
+
+if TYPE_CHECKING:
+    from statetech.graph.model import Node, RecordSet, Relationship, Source
+    from statetech.graph.store import GraphStore
+
+DEFAULT_BATCH = 10_000
+DRY_RUN_MEMORY = 200_000  # ids a dry run remembers as "would be created" (about 150 bytes each)
+SINGLE_TRANSACTION_LIMIT = 50_000
+
+# imported_from -> rank; higher wins when two imports write the same record. Unlisted tags rank DEFAULT_RANK.
+PRECEDENCE: dict[str, int] = {}
+DEFAULT_RANK = 20
+
+
+def rank(imported_from: str | None) -> int:
+    return PRECEDENCE.get(imported_from or "", DEFAULT_RANK)
+
+
+def record_properties(record: Any) -> dict[str, Any]:
+    """A record's store properties, as ``record.properties()`` gives them, without pydantic's serialiser.
+
+    Every field of the model is a plain value (text, number, list of text), so reading the instance's fields is
+    the same as ``model_dump`` and about ten times faster, which matters at hundreds of thousands of records.
+    tests/test_writer.py checks the two agree on every record of the fixtures and seeds.
+    """
+    values = record.__dict__
+    if "from_id" in values:  # a Relationship: its key is the id, and its ends are stored as from / to
+        props = {k: v for k, v in values.items()
+                 if v is not None and v != [] and k not in ("from_id", "to_id", "id")}
+        props["id"] = record.key
+        props["from"] = record.from_id
+        props["to"] = record.to_id
+        return props
+    # an entity also gets its derived properties (search_text), as Node.properties() gives them
+    return with_derived({k: v for k, v in values.items() if v is not None and v != []})
+
+
+class RecordBatch(Protocol):
+    """Anything carrying records to write: a :class:`RecordSet`, or what an importer emits for one row."""
+
+    sources: list[Source]
+    nodes: list[Node]
+    relationships: list[Relationship]
+
+
+@dataclass
+class WriteSummary:
+    """What a curated load wrote (every record it was given)."""
+
+    sources: int = 0
+    nodes: int = 0
+    relationships: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    by_type: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ImportCounts:
+    """What an import wrote, or would write in a dry run: per kind and type, created / updated / kept as it was."""
+
+    sources_written: int = 0
+    nodes_created: Counter[str] = field(default_factory=Counter)
+    nodes_updated: Counter[str] = field(default_factory=Counter)
+    nodes_kept: Counter[str] = field(default_factory=Counter)
+    relationships_created: Counter[str] = field(default_factory=Counter)
+    relationships_updated: Counter[str] = field(default_factory=Counter)
+    relationships_kept: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class PreparedBatch:
+    """One batch as a store writes it: properties only, split into records to create and records to replace.
+
+    ``*_rows`` are dicts ``{"id", "props"}`` (nodes, sources) or ``{"id", "from", "to", "props"}``
+    (relationships), grouped by kind / type; ``new_node_ids`` are the ids this batch creates, so a store can find
+    the relationships' ends among them without asking.
+    """
+
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    new_nodes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    changed_nodes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    new_relationships: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    changed_relationships: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Imports merge their properties into a stored record instead of replacing them: a re-import of a file whose
+    # column was renamed or dropped (so the field reads as missing) must never erase a value an earlier import stored.
+    # Curated loads replace, so a field removed from a seed record goes.
+    keep_stored: bool = False
+
+    def __len__(self) -> int:
+        return (len(self.sources) + sum(map(len, self.new_nodes.values())) + sum(map(len, self.changed_nodes.values()))
+                + sum(map(len, self.new_relationships.values()))
+                + sum(map(len, self.changed_relationships.values())))
+
+
+class GraphWriter:
+    """Collects records, de-duplicated by id, and writes them batch by batch (see the module docstring).
+
+    ``importing``: apply the precedence rule and count created/updated/kept (imports); otherwise every record given
+    is written (curated loads). ``dry_run``: look everything up and count, write nothing.
+    """
+
+    def __init__(self, store: GraphStore, *, batch_size: int = DEFAULT_BATCH, importing: bool = True,
+                 dry_run: bool = False, unique_records: bool = False) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be 1 or more")
+        self.store = store
+        self.batch_size = batch_size
+        self.importing = importing
+        self.dry_run = dry_run
+        # With ``unique_records`` the caller promises that no id (or relationship key) comes twice in the whole run
+        # (load_records de-duplicates its RecordSet first). Then a relationship touching a node this run created
+        # cannot be stored yet, and needs no lookup. An importer's stream may repeat records across batches, so
+        # there only the current batch's new nodes count.
+        self._created: set[str] | None = set() if unique_records else None
+        # A dry run writes nothing, so what it would have created is remembered (id -> imported_from) to count a
+        # record that comes again in a later batch as the update it would be. Bounded, so a dry run's memory stays
+        # flat: a record repeated more than DRY_RUN_MEMORY records later would be counted as created twice (a real
+        # run asks the store and is always exact).
+        self._would_exist: dict[str, str | None] = {}
+        self._first_load: bool | None = None
+        self._pool = None
+        self._pending: list[tuple[Any, bool]] = []
+        self.counts = ImportCounts()
+        self.summary = WriteSummary()
+        self._properties = _no_properties if dry_run else record_properties
+        self._reset()
+
+    def _reset(self) -> None:
+        self._sources: dict[str, Source] = {}
+        self._nodes: dict[str, Node] = {}
+        self._relationships: dict[str, Relationship] = {}
+
+    def __len__(self) -> int:
+        return len(self._sources) + len(self._nodes) + len(self._relationships)
+
+    def add(self, batch: RecordBatch) -> None:
+        """Hold ``batch``'s records; a record seen twice keeps the higher-ranked (on a tie, the later) version."""
+        for source in batch.sources:
+            self._sources[source.id] = source
+        nodes, rels = self._nodes, self._relationships
+        for node in batch.nodes:
+            held = nodes.get(node.id)
+            if held is None or rank(node.imported_from) >= rank(held.imported_from):
+                nodes[node.id] = node
+        for rel in batch.relationships:
+            key = rel.key
+            held = rels.get(key)
+            if held is None or rank(rel.imported_from) >= rank(held.imported_from):
+                rels[key] = rel
+        if len(self) >= self.batch_size:
+            self.flush()
+
+    def write(self, records: Iterable[RecordBatch]) -> None:
+        # Everything alive when the write starts (a caller's RecordSet of a million records, the resolver's maps)
+        # is moved out of the collector's sight: otherwise each full collection walks it again while the batches
+        # allocate, which cost as much as the writing itself at 400,000 records (benchmarks/bench_load.py).
+        gc.freeze()
+        try:
+            for batch in records:
+                self.add(batch)
+            self.flush()
+            self._settle(final=True)
+        finally:
+            self._settle(cancel=True, final=True)
+            gc.unfreeze()
+
+    # -- one batch ---------------------------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if not len(self):
+            return
+        prepared = self._prepare()
+        if len(self._would_exist) > DRY_RUN_MEMORY:
+            for key in list(islice(self._would_exist, len(self._would_exist) - DRY_RUN_MEMORY)):
+                del self._would_exist[key]
+        if not self.dry_run and len(prepared):
+            if self._first_load and self.store.concurrent_writers > 1:
+                self._submit(prepared)
+            else:
+                self.store.write_batch(prepared)
+        self._reset()
+
+    # A first load of unique records asks the store nothing between batches, so a store that takes concurrent
+    # write transactions (Neo4j) is given several disjoint batches at once. Relationships wait until every batch
+    # creating nodes has committed, since their ends must be visible.
+
+    def _submit(self, prepared: PreparedBatch) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.store.concurrent_writers)
+        creates_nodes = bool(prepared.sources or prepared.new_nodes or prepared.changed_nodes)
+        if prepared.new_relationships or prepared.changed_relationships:
+            self._settle(only_nodes=True)
+        while len(self._pending) >= self.store.concurrent_writers:
+            self._pending.pop(0)[0].result()
+        self._pending.append((self._pool.submit(self.store.write_batch, prepared), creates_nodes))
+
+    def _settle(self, only_nodes: bool = False, cancel: bool = False, final: bool = False) -> None:
+        """Wait for batches in flight (those creating nodes, with ``only_nodes``); the first failure is raised."""
+        waiting, self._pending = self._pending, []
+        failure = None
+        for future, creates_nodes in waiting:
+            if only_nodes and not creates_nodes:
+                self._pending.append((future, creates_nodes))
+                continue
+            if cancel:
+                future.cancel()
+            try:
+                future.result()
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, after every batch has finished
+                failure = failure or exc
+        if final and self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if failure is not None and not cancel:
+            raise failure
+
+    def _prepare(self) -> PreparedBatch:
+        out = PreparedBatch(keep_stored=self.importing)
+        counts, summary = self.counts, self.summary
+        # A dry run only counts: the properties of what it would write are never needed.
+        properties = self._properties
+        out.sources = [{"id": s.id, "props": properties(s)} for s in self._sources.values()]
+        counts.sources_written += len(out.sources)
+        summary.sources += len(out.sources)
+
+        if self._first_load is None:
+            # Unique records into a store holding no entity yet: nothing this run meets can exist already.
+            self._first_load = self._created is not None and not self.store.has_entities()
+        existing = self.store.existing_nodes(list(self._nodes)) if self._nodes and not self._first_load else {}
+        if self.dry_run and self._would_exist:
+            existing.update((i, self._would_exist[i]) for i in self._nodes if i in self._would_exist)
+        new_ids: set[str] = set()
+        for node in self._nodes.values():
+            row = {"id": node.id, "props": properties(node)}
+            kind = node.kind
+            if node.id not in existing:
+                counts.nodes_created[kind] += 1
+                new_ids.add(node.id)
+                if self._created is not None:
+                    self._created.add(node.id)
+                if self.dry_run:
+                    self._would_exist[node.id] = node.imported_from
+                out.new_nodes.setdefault(kind, []).append(row)
+            elif self.importing and _keeps(existing[node.id], node.imported_from):
+                counts.nodes_kept[kind] += 1
+                continue
+            else:
+                counts.nodes_updated[kind] += 1
+                out.changed_nodes.setdefault(kind, []).append(row)
+            summary.nodes += 1
+            summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
+
+        if self._created is not None:
+            new_ids = self._created
+        to_check: dict[str, list[Relationship]] = defaultdict(list)
+        for rel in self._relationships.values():
+            from_kind = KIND_BY_PREFIX.get(rel.from_id.split(":", 1)[0])
+            to_kind = KIND_BY_PREFIX.get(rel.to_id.split(":", 1)[0])
+            if not (from_kind and to_kind and is_allowed(from_kind, rel.type, to_kind)):
+                raise StatetechError(f"{rel.from_id} -[{rel.type}]-> {rel.to_id} is not allowed by the model")
+            if rel.from_id in new_ids or rel.to_id in new_ids:
+                self._count_relationship(out.new_relationships, rel, created=True)
+            else:
+                to_check[rel.type].append(rel)
+        for rel_type, rels in to_check.items():
+            stored = self.store.existing_relationships(
+                rel_type, [{"id": r.key, "from": r.from_id, "to": r.to_id} for r in rels])
+            if self.dry_run and self._would_exist:
+                stored.update((r.key, self._would_exist[r.key]) for r in rels if r.key in self._would_exist)
+            for rel in rels:
+                if rel.key not in stored:
+                    self._count_relationship(out.new_relationships, rel, created=True)
+                elif self.importing and _keeps(stored[rel.key], rel.imported_from):
+                    counts.relationships_kept[rel_type] += 1
+                else:
+                    self._count_relationship(out.changed_relationships, rel, created=False)
+        return out
+
+    def _count_relationship(self, into: dict[str, list[dict[str, Any]]], rel: Relationship, created: bool) -> None:
+        (self.counts.relationships_created if created else self.counts.relationships_updated)[rel.type] += 1
+        if created and self.dry_run:
+            self._would_exist[rel.key] = rel.imported_from
+        self.summary.relationships += 1
+        self.summary.by_type[rel.type] = self.summary.by_type.get(rel.type, 0) + 1
+        into.setdefault(rel.type, []).append(
+            {"id": rel.key, "from": rel.from_id, "to": rel.to_id, "props": self._properties(rel)})
+
+
+def _no_properties(record: Any) -> dict[str, Any]:
+    return {}
+
+
+def _keeps(stored_tag: str | None, incoming_tag: str | None) -> bool:
+    """True when the stored record must stay: it is curated, or it came from a more authoritative import."""
+    return stored_tag is None or rank(incoming_tag) < rank(stored_tag)
+
+
+# --- curated loads in one transaction ---------------------------------------------------------------------------------
+
+
+def upsert_statements(records: RecordSet) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(section, kind or type, query, params) of idempotent MERGEs for ``records``, all in one transaction."""
+    from statetech.graph import cypher
+
+    if records.sources:
+        rows = [{"id": s.id, "props": record_properties(s)} for s in records.sources]
+        yield "sources", "Source", cypher.UPSERT_SOURCES, {"rows": rows}
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for node in records.nodes:
+        by_kind[node.kind].append({"id": node.id, "props": record_properties(node)})
+    for kind, rows in by_kind.items():
+        yield "nodes", kind, cypher.upsert_nodes(kind), {"rows": rows}
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rel in records.relationships:
+        by_type[rel.type].append({"id": rel.key, "from": rel.from_id, "to": rel.to_id,
+                                  "props": record_properties(rel)})
+    for rel_type, rows in by_type.items():
+        # Anchor the MERGE on the end with more distinct ids: the other end is the hub (see upsert_relationships).
+        anchor = "to" if len({r["to"] for r in rows}) > len({r["from"] for r in rows}) else "from"
+        yield "relationships", rel_type, cypher.upsert_relationships(rel_type, anchor), {"rows": rows}
+
+
+def load_in_one_transaction(store: GraphStore, records: RecordSet) -> WriteSummary:
+    statements = list(upsert_statements(records))
+    results = store.write_transaction([(q, p) for _, _, q, p in statements])
+    summary = WriteSummary()
+    for (section, name, _, params), result in zip(statements, results):
+        expected = len(params["rows"])
+        written = result.rows[0]["written"] if result.rows else 0
+        if written != expected:
+            raise StatetechError(f"{name}: wrote {written} of {expected} records; endpoints missing from the store?")
+        if section == "sources":
+            summary.sources += written
+        elif section == "nodes":
+            summary.nodes += written
+            summary.by_kind[name] = summary.by_kind.get(name, 0) + written
+        else:
+            summary.relationships += written
+            summary.by_type[name] = summary.by_type.get(name, 0) + written
+    return summary
+
+
+def load_records(store: GraphStore, records: RecordSet, *, batch_size: int = DEFAULT_BATCH,
+                 single_transaction: bool | None = None) -> WriteSummary:
+    """Write curated (or generated) records: every record given is written, whatever is stored."""
+    if single_transaction is None:
+        single_transaction = len(records) <= SINGLE_TRANSACTION_LIMIT
+    if single_transaction:
+        return load_in_one_transaction(store, records)
+    writer = GraphWriter(store, batch_size=batch_size, importing=False, unique_records=True)
+    with store.writing():
+        # Sources and nodes first, so every relationship's ends are stored (or in its batch) when it is written.
+        writer.write(_slices(_unique(records), batch_size))
+    return writer.summary
+
+
+def _unique(records: RecordSet) -> _Slice:
+    """One record per id / relationship key, the last given winning (as successive upserts would leave it)."""
+    return _Slice(sources=list({s.id: s for s in records.sources}.values()),
+                  nodes=list({n.id: n for n in records.nodes}.values()),
+                  relationships=list({r.key: r for r in records.relationships}.values()))
+
+
+@dataclass
+class _Slice:
+    sources: list[Any] = field(default_factory=list)
+    nodes: list[Any] = field(default_factory=list)
+    relationships: list[Any] = field(default_factory=list)
+
+
+def _slices(records: RecordSet | _Slice, size: int) -> Iterator[_Slice]:
+    for start in range(0, len(records.sources), size):
+        yield _Slice(sources=records.sources[start:start + size])
+    for start in range(0, len(records.nodes), size):
+        yield _Slice(nodes=records.nodes[start:start + size])
+    for start in range(0, len(records.relationships), size):
+        yield _Slice(relationships=records.relationships[start:start + size])

@@ -1,0 +1,28 @@
+// name: records/known-on
+// title: What the dataset knew on a date
+// description: >-
+//   Entities and relationships that had been added to the dataset on or before the given day (their 'added' date),
+//   oldest first: the graph as it stood then, to check what a published finding could have relied on. Records with
+//   no 'added' date (e.g. imported rows) are left out. The records are shown as they are now; 'updated' says whether
+//   one changed after that day. A month or a year means up to its end ("2026-11": added in November 2026 or before).
+// params:
+//   date: {type: date, required: true, help: "the day, YYYY-MM-DD (or YYYY-MM, YYYY); records added on or before it"}
+//   record: {type: string, choices: [entity, relationship], help: "only entities or only relationships"}
+//   limit: {type: int, default: 1000, help: "at most this many rows"}
+// returns: [added, updated, record, id, kind, description, confidence, sources]
+CALL () {
+  MATCH (n:Entity)
+  WHERE n.added IS NOT NULL AND substring(n.added, 0, size($date)) <= $date
+    AND ($record IS NULL OR $record = 'entity')
+  RETURN n.added AS added, n.updated AS updated, 'entity' AS record, n.id AS id, n.kind AS kind,
+         n.name AS description, n.confidence AS confidence, n.sources AS sources
+  UNION ALL
+  MATCH (x:Entity)-[r]->(y:Entity)
+  WHERE r.added IS NOT NULL AND substring(r.added, 0, size($date)) <= $date
+    AND ($record IS NULL OR $record = 'relationship')
+  RETURN r.added AS added, r.updated AS updated, 'relationship' AS record, r.id AS id, type(r) AS kind,
+         x.name + ' ' + type(r) + ' ' + y.name AS description, r.confidence AS confidence, r.sources AS sources
+}
+RETURN added, updated, record, id, kind, description, confidence, sources
+ORDER BY added, record, id
+LIMIT $limit

@@ -1,0 +1,30 @@
+// name: records/new-since
+// title: What is new since a date
+// description: >-
+//   Entities and relationships added or changed after the given day (their 'added' or 'updated' date is later than
+//   it), newest change first, with whether each is new or changed: what to re-read before updating a published
+//   finding. A month or a year means after its end ("2026-11": added or changed in December 2026 or later).
+// params:
+//   since: {type: date, required: true, help: "the day, YYYY-MM-DD (or YYYY-MM, YYYY); records added or updated after it"}
+//   record: {type: string, choices: [entity, relationship], help: "only entities or only relationships"}
+//   limit: {type: int, default: 1000, help: "at most this many rows"}
+// returns: [changed, change, added, updated, record, id, kind, description, confidence, sources]
+CALL () {
+  MATCH (n:Entity)
+  WHERE (substring(n.added, 0, size($since)) > $since OR substring(n.updated, 0, size($since)) > $since)
+    AND ($record IS NULL OR $record = 'entity')
+  RETURN n.added AS added, n.updated AS updated, 'entity' AS record, n.id AS id, n.kind AS kind,
+         n.name AS description, n.confidence AS confidence, n.sources AS sources
+  UNION ALL
+  MATCH (x:Entity)-[r]->(y:Entity)
+  WHERE (substring(r.added, 0, size($since)) > $since OR substring(r.updated, 0, size($since)) > $since)
+    AND ($record IS NULL OR $record = 'relationship')
+  RETURN r.added AS added, r.updated AS updated, 'relationship' AS record, r.id AS id, type(r) AS kind,
+         x.name + ' ' + type(r) + ' ' + y.name AS description, r.confidence AS confidence, r.sources AS sources
+}
+WITH added, updated, record, id, kind, description, confidence, sources,
+     CASE WHEN substring(added, 0, size($since)) > $since THEN 'added' ELSE 'updated' END AS change,
+     CASE WHEN updated IS NOT NULL AND (added IS NULL OR updated > added) THEN updated ELSE added END AS changed
+RETURN changed, change, added, updated, record, id, kind, description, confidence, sources
+ORDER BY changed DESC, record, id
+LIMIT $limit
