@@ -70,7 +70,7 @@ from statetech.loaders.common import (
     sniff_kind,
     wrong_kind_problem,
 )
-from statetech.loaders.importing import Emitted, Importer, KeyTally, Parsed, build, date_warnings, register
+from statetech.loaders.importing import Emitted, Importer, Parsed, build, date_warnings, register
 from statetech.loaders.resolve import Match, Resolver
 
 DATASET = "ftm"
@@ -138,15 +138,6 @@ class FtmImporter(Importer):
 
     def records(self, progress: Progress, limit: int | None) -> Iterator[Any]:
         return JsonStream(self.file).values(progress, limit)
-
-    @property
-    def _keys(self) -> KeyTally:
-        if not hasattr(self, "_key_tally"):
-            self._key_tally = KeyTally(self.file.name)
-        return self._key_tally
-
-    def key_notes(self) -> list[Problem]:
-        return self._keys.notes()
 
     @property
     def _ids(self) -> dict[str, tuple[str, str]]:

@@ -209,10 +209,19 @@ class Importer(ABC):
         stream = getattr(self, "stream", None)
         return stream.column_notes() if isinstance(stream, CsvStream) else []
 
+    @property
+    def _keys(self) -> KeyTally:
+        """The tally of this file's record keys; JSON importers call ``self._keys.see(...)`` while parsing."""
+        tally = self.__dict__.get("_key_tally")
+        if tally is None:
+            tally = self._key_tally = KeyTally(self.file.name)
+        return tally
+
     def key_notes(self) -> list[Problem]:
         """Unknown and missing optional keys of JSON records, found while pass 1 checked them (see :class:`KeyTally`):
         reported like :meth:`column_notes`, refused by ``strict``."""
-        return []
+        tally = self.__dict__.get("_key_tally")
+        return tally.notes() if tally is not None else []
 
     @abstractmethod
     def records(self, progress: Progress, limit: int | None) -> Iterator[Any]:

@@ -47,7 +47,7 @@ from statetech.loaders.common import (
     sniff_kind,
     wrong_kind_problem,
 )
-from statetech.loaders.importing import Emitted, Importer, KeyTally, Parsed, build, date_warnings, register
+from statetech.loaders.importing import Emitted, Importer, Parsed, build, date_warnings, register
 from statetech.loaders.resolve import Match, Resolver
 
 DATASET = "littlesis"
@@ -138,15 +138,6 @@ class LittleSisImporter(Importer):
     @property
     def _ids(self) -> dict[str, tuple[str, str]]:
         return self.shared.setdefault("littlesis_ids", {})
-
-    @property
-    def _keys(self) -> KeyTally:
-        if not hasattr(self, "_key_tally"):
-            self._key_tally = KeyTally(self.file.name)
-        return self._key_tally
-
-    def key_notes(self) -> list[Problem]:
-        return self._keys.notes()
 
     def parse(self, item: Item) -> Parsed:
         name, line = self.file.name, item.line
