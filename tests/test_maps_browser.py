@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import random
 import threading
 from functools import partial
@@ -19,33 +18,17 @@ from pathlib import Path
 
 import pytest
 
+from browser_harness import ARTIFACTS, BROWSER_MARKS, DOCS, UPDATE_SCREENSHOTS, RecordingTab, launch_chromium
 from statetech.graph.api import Graph
 from statetech.graph.maps import render_map
 from statetech.graph.store import GrafeoStore
 from statetech.graph.subgraph import Subgraph, SubgraphEdge, SubgraphNode
 from statetech.loaders.curated import load_files
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 # belt and braces beside the route handler: no name resolves except the local server's
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
-ARTIFACTS = Path(__file__).parent / "artifacts"
 HOSTILE_FIXTURE = Path(__file__).parent / "fixtures" / "curated" / "map_hostile.yaml"
 XSS = "<img src=x onerror=alert(1)>"
 
-# CI sets STATETECH_REQUIRE_BROWSER=1: there a missing browser fails these tests instead of skipping them.
-REQUIRE_BROWSER = os.environ.get("STATETECH_REQUIRE_BROWSER") == "1"
-# Set to 1 to refresh the README's picture of the seed case (docs/demo-map.png) from this run.
-UPDATE_SCREENSHOTS = os.environ.get("STATETECH_UPDATE_SCREENSHOTS") == "1"
-DOCS = Path(__file__).parent.parent / "docs"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and not REQUIRE_BROWSER,
-                       reason="Debian's chromium is not installed at /usr/bin/chromium "
-                              "(apt-get install chromium; .ci/run installs it)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -66,59 +49,20 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail("STATETECH_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing; apt-get install chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
-class MapPage:
-    """A page with everything it does recorded: requests, blocked requests, console errors, dialogs."""
+class MapPage(RecordingTab):
+    """A map page with everything it does recorded (see :class:`RecordingTab`)."""
 
     def __init__(self, browser, origin: str) -> None:
-        self.origin = origin
-        self.requests: list[str] = []
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1400, "height": 860}, accept_downloads=True)
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type in ("error", "warning")
-                     else None)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("dialog", self._dialog)
-
-    def _route(self, route) -> None:
-        if route.request.url.startswith(self.origin + "/"):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+        super().__init__(browser, origin, height=860)
 
     def open(self, name: str, timeout_ms: int = 60_000) -> None:
         self.page.goto(f"{self.origin}/{name}")
         # a selector wait: the map's CSP forbids the eval that a JavaScript-predicate wait would need
         self.page.wait_for_selector("body[data-ready=true]", state="attached", timeout=timeout_ms)
 
-    def js(self, expression: str, arg=None):
-        return self.page.evaluate(expression, arg)
-
-    def non_local_requests(self) -> list[str]:
-        return [url for url in self.requests if not url.startswith(self.origin + "/")
-                and not url.startswith(("blob:", "data:"))]
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture
@@ -147,7 +91,6 @@ def hostile_subgraph(tmp_path) -> Subgraph:
 def click_on_canvas(map_page: MapPage, x: float, y: float) -> None:
     """Click at network coordinates (x, y)."""
     dom = map_page.js("([x, y]) => statetechMap.network.canvasToDOM({x: x, y: y})", [x, y])
-    first_scale = map_page.js("statetechMap.network.getScale()")
     box = map_page.page.locator("#map").bounding_box()
     map_page.page.mouse.click(box["x"] + dom["x"], box["y"] + dom["y"])
 
@@ -546,7 +489,6 @@ def test_a_saved_view_reopens_with_the_same_nodes_and_positions(map_page, site, 
     download.save_as(saved)
     view = read_view(saved)
     assert sorted(view.nodes) == nodes and view.hidden_types == ["SUBSIDIARY_OF"]
-    from statetech.graph.selection import apply_filters, Filters  # noqa: F401  (the store's part: ids -> subgraph)
     kept = set(view.nodes)
     part = Subgraph(title=sub.title)
     for node_id in view.nodes:

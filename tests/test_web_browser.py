@@ -10,34 +10,19 @@ injected element, no request to another host, no console or CSP error).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from browser_harness import BROWSER_MARKS, DOCS, UPDATE_SCREENSHOTS, RecordingTab, launch_chromium
 from statetech.graph.api import Graph, shipped_seeds_path
 from statetech.graph.catalog import Catalog
 from statetech.graph.formats import render_rows
 from statetech.graph.store import GrafeoStore
 from statetech.loaders.curated import load_files
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
-ARTIFACTS = Path(__file__).parent / "artifacts"
-DOCS = Path(__file__).parent.parent / "docs"
 CURATED = Path(__file__).parent / "fixtures" / "curated"
-REQUIRE_BROWSER = os.environ.get("STATETECH_REQUIRE_BROWSER") == "1"
-# Set to 1 to refresh the README's screenshots (docs/explorer-entity.png, docs/explorer-map.png) from this run.
-UPDATE_SCREENSHOTS = os.environ.get("STATETECH_UPDATE_SCREENSHOTS") == "1"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and not REQUIRE_BROWSER,
-                       reason="Debian's chromium is not installed at /usr/bin/chromium "
-                              "(apt-get install chromium; .ci/run installs it)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 def _serve(graph):
@@ -87,45 +72,11 @@ def fixture_site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail("STATETECH_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing; apt-get install chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
-class Explorer:
-    """A browser tab on the explorer with everything it does recorded: requests, blocked requests, console errors
-    (a Content-Security-Policy violation is one), dialogs."""
-
-    def __init__(self, browser, origin: str) -> None:
-        self.origin = origin
-        self.requests: list[str] = []
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type in ("error", "warning")
-                     else None)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("dialog", self._dialog)
-
-    def _route(self, route) -> None:
-        if route.request.url.startswith(self.origin + "/"):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+class Explorer(RecordingTab):
+    """A browser tab on the explorer with everything it does recorded (see :class:`RecordingTab`)."""
 
     def open(self, path: str, *, with_map: bool = False) -> None:
         self.page.goto(self.origin + path)
@@ -136,9 +87,6 @@ class Explorer:
         self.page.wait_for_selector("body[data-explorer-ready=true]", state="attached", timeout=30_000)
         if with_map:
             self.page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
-
-    def js(self, expression: str, arg=None):
-        return self.page.evaluate(expression, arg)
 
     def map_nodes(self) -> int:
         return self.js("statetechMap.nodes.length")
@@ -171,9 +119,6 @@ class Explorer:
         assert self.blocked == []
         assert [url for url in self.requests if not url.startswith((self.origin + "/", "blob:", "data:"))] == []
         assert self.js("typeof window.__pwned") == "undefined"
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture
