@@ -5,9 +5,11 @@
 
 Every figure is printed beside baselines measured in the same run, on the same records, into an emptied store:
 
-* embedded: statetech's path (``Graph.load``: the writer and the engine's native bulk calls) against the same
+* embedded: statetech's path (``Graph.load``: the writer and the engine's native bulk calls) against (a) the same
   batches written as the MERGE upserts of ``cypher.upsert_nodes`` / ``upsert_relationships`` (the previous path,
-  and the fastest Cypher on that engine);
+  and the fastest Cypher on that engine), and (b) the engine floor: the same records' properties, prepared before
+  the clock starts, handed straight to the native bulk calls (``batch_create_nodes_with_props`` /
+  ``batch_create_edges``) with nothing else done - no path through the engine's Python API is faster;
 * neo4j: statetech's path (the writer: CREATE for records known to be new, properties replaced by id for the others,
   two write transactions at once on disjoint batches during a first load, the driver's Rust codec) against (a) the
   best-practice batched write: ``UNWIND`` batches of 10,000 rows inside
@@ -16,7 +18,11 @@ Every figure is printed beside baselines measured in the same run, on the same r
   ``--naive-sample`` records (a whole run would take a quarter of an hour) and reported as elements/s.
 
 Neo4j is NEO4J_URI, or a server started by tests/neo4j_server.py. Figures are printed, not asserted: this is a
-benchmark, not a test. The load average is printed before and after.
+benchmark, not a test. The load average is printed before and after. Beside the wall-clock rate, the CPU seconds this
+process spent (``time.process_time``, every thread) and elements per CPU second are printed: the embedded engine runs
+in this process on one core, so on a machine shared with other work that column is the one to compare between runs
+(on an idle machine the two agree). For Neo4j most of the work is in the server, so its CPU column is only the
+client's share.
 """
 
 from __future__ import annotations
@@ -60,14 +66,24 @@ def verify(store, nodes: int, relationships: int) -> None:
     assert (counted, rels) == (nodes, relationships), (counted, rels, nodes, relationships)
 
 
-def statetech_path(store, records, batch: int) -> float:
+class Clock:
+    """Wall-clock and process CPU seconds of one timed part."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def statetech_path(store, records, batch: int) -> Clock:
     graph = Graph(store)
-    started = time.perf_counter()
-    summary = graph.load(records, batch_size=batch, single_transaction=False)
-    elapsed = time.perf_counter() - started
+    with Clock() as clock:
+        summary = graph.load(records, batch_size=batch, single_transaction=False)
     assert (summary.nodes, summary.relationships) == (len(records.nodes), len(records.relationships)), summary
     verify(store, len(records.nodes), len(records.relationships))
-    return elapsed
+    return clock
 
 
 def _rows(records):
@@ -81,11 +97,10 @@ def _rows(records):
     return sources, nodes, rels
 
 
-def merge_upserts(store, records, batch: int) -> float:
+def merge_upserts(store, records, batch: int) -> Clock:
     """The previous path: cypher.upsert_* MERGE statements, one transaction per batch."""
     sources, nodes, rels = _rows(records)
-    started = time.perf_counter()
-    with store.writing():
+    with Clock() as clock, store.writing():
         for i in range(0, len(sources), batch):
             store.write_transaction([(cypher.UPSERT_SOURCES, {"rows": sources[i:i + batch]})])
         for kind, rows in nodes.items():
@@ -96,9 +111,29 @@ def merge_upserts(store, records, batch: int) -> float:
                 chunk = rows[i:i + batch]
                 anchor = "to" if len({r["to"] for r in chunk}) > len({r["from"] for r in chunk}) else "from"
                 store.write_transaction([(cypher.upsert_relationships(rel_type, anchor), {"rows": chunk})])
-    elapsed = time.perf_counter() - started
     verify(store, len(records.nodes), len(records.relationships))
-    return elapsed
+    return clock
+
+
+def engine_floor(store: GrafeoStore, records, batch: int) -> Clock:
+    """The native bulk calls alone, on properties prepared before the clock starts (the engine's own cost)."""
+    sources, nodes, rels = _rows(records)
+    db = store._open(writable=True)
+    with Clock() as clock:
+        for i in range(0, len(sources), batch):
+            db.upsert_nodes([SOURCE_LABEL], [r["props"] for r in sources[i:i + batch]], key="id", replace=True)
+        internal = {}
+        for kind, rows in nodes.items():
+            for i in range(0, len(rows), batch):
+                chunk = rows[i:i + batch]
+                created = db.batch_create_nodes_with_props([ENTITY_LABEL, kind], [r["props"] for r in chunk])
+                internal.update(zip((r["id"] for r in chunk), created))
+        edges = [(internal[r["from"]], internal[r["to"]], rel_type, r["props"])
+                 for rel_type, rows in rels.items() for r in rows]
+        for i in range(0, len(edges), batch):
+            db.batch_create_edges(edges[i:i + batch])
+    verify(store, len(records.nodes), len(records.relationships))
+    return clock
 
 
 # The best-practice batched write, written out here so the baseline does not move when statetech's Cypher does.
@@ -109,7 +144,7 @@ MATCH (a:Entity {{id: row.from}}) MATCH (b:Entity {{id: row.to}})
 MERGE (a)-[r:{type} {{id: row.id}}]->(b) SET r += row.props"""
 
 
-def best_practice_unwind(store: Neo4jStore, records) -> float:
+def best_practice_unwind(store: Neo4jStore, records) -> Clock:
     sources, nodes, rels = _rows(records)
     driver = store._driver
 
@@ -117,7 +152,13 @@ def best_practice_unwind(store: Neo4jStore, records) -> float:
         with driver.session(database=store._database) as session:
             session.execute_write(lambda tx: tx.run(query, rows=rows).consume())
 
-    started = time.perf_counter()
+    with Clock() as clock:
+        _best_practice_batches(write, sources, nodes, rels)
+    verify(store, len(records.nodes), len(records.relationships))
+    return clock
+
+
+def _best_practice_batches(write, sources, nodes, rels) -> None:
     for i in range(0, len(sources), BASELINE_BATCH):
         write(BEST_PRACTICE_SOURCES, sources[i:i + BASELINE_BATCH])
     for kind, rows in nodes.items():
@@ -126,12 +167,9 @@ def best_practice_unwind(store: Neo4jStore, records) -> float:
     for rel_type, rows in rels.items():
         for i in range(0, len(rows), BASELINE_BATCH):
             write(BEST_PRACTICE_RELATIONSHIPS.format(type=rel_type), rows[i:i + BASELINE_BATCH])
-    elapsed = time.perf_counter() - started
-    verify(store, len(records.nodes), len(records.relationships))
-    return elapsed
 
 
-def per_record_loop(store: Neo4jStore, records, sample: int) -> tuple[float, int]:
+def per_record_loop(store: Neo4jStore, records, sample: int) -> tuple[Clock, int]:
     """One MERGE per record, each in its own write transaction: nodes, then relationships among them."""
     sources, nodes, rels = _rows(records)
     node_rows = [(kind, row) for kind, rows in nodes.items() for row in rows][: sample // 4]
@@ -142,13 +180,12 @@ def per_record_loop(store: Neo4jStore, records, sample: int) -> tuple[float, int
     node_query = "MERGE (n:Entity {{id: $id}}) SET n:{kind} SET n += $props"
     rel_query = """MATCH (a:Entity {{id: $from}}) MATCH (b:Entity {{id: $to}})
 MERGE (a)-[r:{type} {{id: $id}}]->(b) SET r += $props"""
-    started = time.perf_counter()
-    with driver.session(database=store._database) as session:
+    with Clock() as clock, driver.session(database=store._database) as session:
         for kind, row in node_rows:
             session.execute_write(lambda tx: tx.run(node_query.format(kind=kind), **row).consume())
         for rel_type, row in rel_rows:
             session.execute_write(lambda tx: tx.run(rel_query.format(type=rel_type), **row).consume())
-    return time.perf_counter() - started, len(node_rows) + len(rel_rows)
+    return clock, len(node_rows) + len(rel_rows)
 
 
 def main() -> None:
@@ -167,13 +204,17 @@ def main() -> None:
     total = len(records.nodes) + len(records.relationships)
     print(f"# generated {len(records.nodes):,} nodes, {len(records.relationships):,} relationships, "
           f"{len(records.sources):,} sources in {time.perf_counter() - started:.1f}s", flush=True)
-    print(f"{'store':9} {'path':38} {'seconds':>8} {'elements/s':>11} {'statetech is':>13}", flush=True)
+    print(f"{'store':9} {'path':38} {'seconds':>8} {'elements/s':>11} {'statetech is':>13} {'cpu s':>7} "
+          f"{'per cpu s':>10} {'statetech is':>13}", flush=True)
 
-    def row(store_name: str, path: str, seconds: float, count: int, ours: float | None = None) -> float:
-        rate = count / seconds
-        ratio = f"{ours / rate:12.2f}x" if ours is not None else f"{'':>13}"
-        print(f"{store_name:9} {path:38} {seconds:8.1f} {rate:11,.0f} {ratio}", flush=True)
-        return rate
+    def row(store_name: str, path: str, clock: Clock, count: int,
+            ours: tuple[float, float] | None = None) -> tuple[float, float]:
+        rate, cpu_rate = count / clock.wall, count / clock.cpu
+        ratio = f"{ours[0] / rate:12.2f}x" if ours is not None else f"{'':>13}"
+        cpu_ratio = f"{ours[1] / cpu_rate:12.2f}x" if ours is not None else f"{'':>13}"
+        print(f"{store_name:9} {path:38} {clock.wall:8.1f} {rate:11,.0f} {ratio} {clock.cpu:7.1f} {cpu_rate:10,.0f} "
+              f"{cpu_ratio}", flush=True)
+        return rate, cpu_rate
 
     for name in args.stores.split(","):
         if name == "embedded":
@@ -198,6 +239,12 @@ def main() -> None:
                     row(name, "baseline: MERGE upserts, Cypher", merge_upserts(store, records, args.batch), total,
                         ours)
                 store.close()
+                store = GrafeoStore(Path(tmp) / "floor.grafeo")
+                with store.writing():
+                    store.ensure_schema()
+                    row(name, "floor: native bulk calls alone", engine_floor(store, records, args.batch), total,
+                        ours)
+                store.close()
         elif name == "neo4j":
             server = None
             uri = os.environ.get("NEO4J_URI")
@@ -218,8 +265,8 @@ def main() -> None:
                 row(name, "baseline: UNWIND 10k MERGE, execute_write", best_practice_unwind(store, records), total,
                     ours)
                 store.clear()
-                seconds, count = per_record_loop(store, records, args.naive_sample)
-                row(name, f"baseline: per-record MERGE ({count:,})", seconds, count, ours)
+                clock, count = per_record_loop(store, records, args.naive_sample)
+                row(name, f"baseline: per-record MERGE ({count:,})", clock, count, ours)
                 store.clear()
                 store.close()
             finally:

@@ -1,7 +1,7 @@
 """How long selecting a map's or an export's subgraph takes: the whole graph of 20,000 nodes and 40,000 relationships.
 
     python benchmarks/bench_selection.py [--nodes 20000] [--relationships 40000] [--stores embedded,neo4j]
-                                         [--baseline-edges 10000]
+                                         [--baseline-edges 10000] [--linearity]
 
 Each store gets the same synthetic graph (benchmarks/synthetic.py); then ``select(graph, Selection())`` (what
 ``statetech map`` and ``statetech export`` run without --focus or --query) is timed, followed by writing the selection
@@ -10,7 +10,8 @@ as node-link JSON. The target is under 2 s for 40,000 relationships.
 The baseline, measured in the same run, is the old ``Subgraph.add_edge`` (it rebuilt the set of every edge id on each
 call) fed the same edges in memory, without a store. It is quadratic, so it is run on ``--baseline-edges`` edges (a
 full 40,000 took 65 s of the 81 s selection measured before the fix) and the time it would take at the full size is
-extrapolated as (n / baseline_edges)^2.
+extrapolated as (n / baseline_edges)^2. ``--linearity`` first selects 20k/40k/80k relationships by default (half,
+one and two times the size) on the embedded store and prints the time ratios.
 
 CPU seconds of this process are printed beside the wall time: on a shared machine the wall time also counts waiting
 for a core (and, on Neo4j, the server's own work, which this process's CPU time leaves out).
@@ -82,14 +83,49 @@ def measure(graph: Graph) -> tuple[float, float, float, int, int]:
     return selected, selected_cpu, exported, len(sub.nodes), len(sub.edges)
 
 
+def linearity(nodes: int, relationships: int) -> None:
+    """Select the whole graph at half, one and two times the size on the embedded store: linear means the time
+    ratios follow the size ratios (2x the relationships, about 2x the time). Best of three selections each."""
+    figures = []
+    for factor in (0.5, 1, 2):
+        records = synthetic_records(int(nodes * factor), int(relationships * factor), n_sources=1000)
+        with tempfile.TemporaryDirectory() as tmp:
+            store = GrafeoStore(Path(tmp) / "bench.grafeo")
+            graph = Graph(store)
+            with store.writing():
+                load(graph, records)
+            store.close()
+            select(graph, Selection())
+            runs = [measure_select(graph) for _ in range(3)]
+            graph.close()
+        wall, cpu = min(runs)[0], min(r[1] for r in runs)
+        figures.append((len(records.relationships), wall, cpu))
+        print(f"linearity embedded {len(records.relationships):7,} relationships: select {wall:5.2f} s wall, "
+              f"{cpu:5.2f} s CPU (best of 3) | load average {os.getloadavg()[0]:.2f}")
+    (n0, w0, c0) = figures[0]
+    for n, wall, cpu in figures[1:]:
+        print(f"linearity ratio {n:,}/{n0:,} relationships = {n / n0:.1f}x size: {wall / w0:.2f}x wall, "
+              f"{cpu / c0:.2f}x CPU")
+
+
+def measure_select(graph: Graph) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
+    select(graph, Selection())
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=20_000)
     parser.add_argument("--relationships", type=int, default=40_000)
     parser.add_argument("--stores", default="embedded,neo4j")
     parser.add_argument("--baseline-edges", type=int, default=10_000)
+    parser.add_argument("--linearity", action="store_true",
+                        help="also select at half and double the size (embedded store) and print the time ratios")
     args = parser.parse_args()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.linearity:
+        linearity(args.nodes, args.relationships)
     records = synthetic_records(args.nodes, args.relationships, n_sources=1000)
     base = baseline(records, args.baseline_edges)
     scale = (len(records.relationships) / args.baseline_edges) ** 2

@@ -153,8 +153,11 @@ def validate(paths: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--bulk-import-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write no store: write neo4j-admin import files for a first load into an empty Neo4j database "
+                   "into DIR, and print the import command.")
 @pass_app
-def load(app: AppContext, paths: tuple[str, ...]) -> None:
+def load(app: AppContext, paths: tuple[str, ...], bulk_import_dir: str | None) -> None:
     """Validate curated YAML files (default: the shipped seeds), then write them; all or nothing.
 
     Loading the same records again changes nothing (idempotent upserts).
@@ -162,6 +165,16 @@ def load(app: AppContext, paths: tuple[str, ...]) -> None:
     from statetech.graph.api import shipped_seeds_path
     from statetech.loaders.curated import load_files
 
+    if bulk_import_dir is not None:
+        from statetech.graph.bulk import write_import_files
+        from statetech.loaders.curated import load_curated
+
+        files = write_import_files(load_curated(paths or [shipped_seeds_path()]), bulk_import_dir)
+        click.echo(f"wrote import files for {files.sources} sources, {files.nodes} nodes, {files.relationships} "
+                   f"relationships to {files.directory}\n"
+                   f"with Neo4j stopped and no database 'neo4j' yet, run:\n  {files.command()}\n"
+                   f"then start Neo4j and run {files.schema_file} (e.g. cypher-shell -f {files.schema_file})")
+        return
     graph = app.graph()
     summary = load_files(graph, paths or [shipped_seeds_path()])
     click.echo(f"loaded into {graph.location}: {summary.sources} sources, {summary.nodes} nodes, "

@@ -21,6 +21,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from statetech.graph.dates import check_partial_date
 from statetech.graph.errors import Problem, QueryError, UnknownEntity, ValidationFailed, did_you_mean
 from statetech.graph.vocabulary import NODE_KIND_NAMES as NODE_KINDS, kind_of_id
 
@@ -120,12 +121,7 @@ def _coerce(kind: str, raw: Any) -> Any:
         # and compares with them (a datetime.date would not compare with '2024-03').
         if isinstance(raw, _dt.date):
             return raw.isoformat()[:10]
-        text = str(raw).strip()
-        if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
-            raise ValueError
-        parts = [int(p) for p in text.split("-")]
-        _dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
-        return text
+        return check_partial_date(str(raw).strip())
     raise ValueError(kind)
 
 

@@ -9,6 +9,8 @@ The same text runs on Neo4j and on the embedded Grafeo store. Where the two dial
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from statetech.graph.vocabulary import (
     ENTITY_LABEL,
     NODE_KIND_NAMES,
@@ -46,6 +48,10 @@ def schema_statements() -> list[str]:
     statements.extend(neo4j_search_indexes())
     return statements
 
+
+# After a bulk import (statetech.graph.bulk) the schema is created on a full database: its indexes fill in the
+# background, and the queries that name an index fail until it is online, so the schema script ends waiting for them.
+AWAIT_INDEXES = "CALL db.awaitIndexes(600)"
 
 # Names of the Neo4j search indexes that stored queries call by name (db.index.fulltext.query*).
 CITATIONS_INDEX = "entity_citations"
@@ -290,16 +296,16 @@ LIMIT 25
 
 # --- subgraph fetches (maps, exports) -------------------------------------------------------------------------------
 
+# Unordered: Graph.whole_graph sorts by id in Python, which costs a few milliseconds where ORDER BY in the embedded
+# engine took about half of its time on 40,000 relationships.
 ALL_ENTITIES = f"""
 MATCH (n:{ENTITY_LABEL})
 RETURN n.id AS id, n.kind AS kind, properties(n) AS props
-ORDER BY id
 """
 
 ALL_RELATIONSHIPS = f"""
 MATCH (a:{ENTITY_LABEL})-[r]->(b:{ENTITY_LABEL})
 RETURN r.id AS id, type(r) AS type, a.id AS source, b.id AS target, properties(r) AS props
-ORDER BY id
 """
 
 # Lists of ids are unwound into one id lookup each: `WHERE n.id IN $ids` made the embedded engine test every node
@@ -442,14 +448,36 @@ LIMIT $limit
 RETURN n.id AS id, n.kind AS kind, n.name AS name, coalesce(n.aliases, []) AS aliases, rank
 """
 
+# The entities of one kind, for the explorer's in-process search index (statetech.graph.search_index) on the embedded
+# store; read kind by kind so the read-only store's other readers get turns in between. The engine's own toLower of
+# any name or alias that is not plain ASCII comes from FOLD_TEXT, so the index folds text as EXPLORE_SEARCH does.
+SEARCH_INDEX_ENTITIES = f"""
+MATCH (n:{ENTITY_LABEL})
+WHERE n.kind = $kind
+RETURN n.id AS id, n.kind AS kind, n.name AS name, coalesce(n.aliases, []) AS aliases
+"""
+
+SEARCH_INDEX_COUNT = f"""
+MATCH (n:{ENTITY_LABEL})
+RETURN count(n) AS count
+"""
+
+FOLD_TEXT = """
+UNWIND $values AS value
+RETURN value, toLower(value) AS folded
+"""
+
 EXPLORE_ENTITY = f"""
 MATCH (n:{ENTITY_LABEL} {{id: $id}})
 RETURN n.id AS id, n.kind AS kind, properties(n) AS props
 """
 
+# An entity's degree as a COUNT {} subquery: Neo4j answers it from the node's degree store (MATCH ... count(r)
+# expands every relationship, 100,000 on a hub: PROFILE shows Expand(All) against getDegree), and the embedded
+# engine in 1.7 ms against 13 on that hub (benchmarks/bench_serve.py data).
 EXPLORE_DEGREE = f"""
-MATCH (n:{ENTITY_LABEL} {{id: $id}})-[r]-()
-RETURN count(r) AS count
+MATCH (n:{ENTITY_LABEL} {{id: $id}})
+RETURN COUNT {{ (n)-[]-() }} AS count
 """
 
 
@@ -470,7 +498,10 @@ def _explore_pattern(rel_type: str, direction: str) -> str:
 
 
 def explore_relationship_count(rel_type: str, direction: str) -> str:
-    """How many relationships of one type and direction an entity has (the model says which pairs a kind can have)."""
+    """How many relationships of one type and direction an entity has (the model says which pairs a kind can have).
+    MATCH ... count(r), not a COUNT {} subquery: on the embedded engine the subquery is faster for the hub's one big
+    group (7 against 12 ms at 100,000) but reads the hub's whole adjacency for each empty group (7 ms against 0.03),
+    and a hub has many empty groups (benchmarks/bench_serve.py data)."""
     return f"""
 MATCH (n:{ENTITY_LABEL} {{id: $id}})
 MATCH {_explore_pattern(rel_type, direction)}
@@ -480,15 +511,18 @@ RETURN count(r) AS count
 
 # Neo4j form of the same counts: one query (Neo4j answers each COUNT from the node's degree store), where the
 # embedded engine is many times faster with one small query per group (measured in benchmarks/bench_serve.py).
-def explore_relationship_counts(groups: list[tuple[str, str]]) -> str:
-    """Every group's count in one row (columns c0, c1, ... in the order of ``groups``)."""
+def explore_relationship_counts(groups: list[tuple[str, str]], *, with_entity: bool = False) -> str:
+    """Every group's count in one row (columns c0, c1, ... in the order of ``groups``), and the entity's degree;
+    ``with_entity`` adds the entity's id, kind and properties (EXPLORE_ENTITY's columns), saving a round trip."""
     counts = []
     for i, (rel_type, direction) in enumerate(groups):
         pattern = _explore_pattern(rel_type, direction).replace("[r:", "[:")
         counts.append(f"COUNT {{ MATCH {pattern} }} AS c{i}")
+    counts.append("COUNT { (n)-[]-() } AS degree")
+    head = "n.id AS id, n.kind AS kind, properties(n) AS props, " if with_entity else ""
     return f"""
 MATCH (n:{ENTITY_LABEL} {{id: $id}})
-RETURN {", ".join(counts) or "0 AS none"}
+RETURN {head}{", ".join(counts)}
 """
 
 
@@ -503,35 +537,84 @@ ORDER BY type, direction
 """
 
 
-def explore_relationship_page(rel_type: str, direction: str) -> str:
-    """One page of an entity's relationships of one type and direction, ordered by the other end's id and then the
-    relationship's, with the other end's id, kind and name."""
+def _explore_page_order(storage_order: bool, first: bool) -> str:
+    """The ORDER/SKIP/LIMIT of a relationship page. Sorted by the other end's id, then the relationship's (the same
+    rows on both stores), or in storage order, which a big group needs: a sort reads the whole group, where an
+    unsorted LIMIT stops after the page. A read-only store returns the same storage order on every call (the
+    explorer opens the embedded file read-only and Neo4j through read sessions), so pages walked in it are disjoint
+    and complete; the order differs between the two stores. A first page leaves SKIP out: the embedded engine reads
+    the whole group for any SKIP, even SKIP 0 (measured in benchmarks/bench_serve.py)."""
+    order = "" if storage_order else "ORDER BY m.id, r.id "
+    return f"{order}LIMIT $limit" if first else f"{order}SKIP $offset LIMIT $limit"
+
+
+def explore_relationship_page(rel_type: str, direction: str, *, storage_order: bool = False, first: bool = False,
+                              kinds: bool = False) -> str:
+    """One page of an entity's relationships of one type and direction (see :func:`_explore_page_order`), with the
+    other end's id, kind, name and properties (for the page's map, saving a second read); with ``kinds`` only those
+    whose other end is of a kind in $kinds."""
+    kind_test = "\nWHERE m.kind IN $kinds" if kinds else ""
     return f"""
 MATCH (n:{ENTITY_LABEL} {{id: $id}})
-MATCH {_explore_pattern(rel_type, direction)}
-WITH r, m ORDER BY m.id, r.id SKIP $offset LIMIT $limit
-RETURN r.id AS id, properties(r) AS props, m.id AS other, m.kind AS kind, m.name AS name
+MATCH {_explore_pattern(rel_type, direction)}{kind_test}
+WITH r, m {_explore_page_order(storage_order, first)}
+RETURN r.id AS id, properties(r) AS props, m.id AS other, m.kind AS kind, m.name AS name,
+       properties(m) AS other_props
 """
 
 
-def explore_relationship_first_pages(groups: list[tuple[str, str]]) -> str:
+def explore_relationship_kind_count(rel_type: str, direction: str) -> str:
+    """How many relationships of one type and direction an entity has whose other end is of a kind in $kinds."""
+    return f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})
+MATCH {_explore_pattern(rel_type, direction)}
+WHERE m.kind IN $kinds
+RETURN count(r) AS count
+"""
+
+
+def explore_relationship_first_pages(groups: list[tuple[str, str]],
+                                     storage_order: Collection[tuple[str, str]] = ()) -> str:
     """Neo4j form of :func:`explore_relationship_page` for several groups at once: the first $limit of each, in one
-    query (one round trip instead of one per group), each row naming its group."""
+    query (one round trip instead of one per group), each row naming its group; the groups in ``storage_order``
+    (the big ones) unsorted."""
     if not groups:
         raise ValueError("no relationship groups given")
     parts = []
     for rel_type, direction in groups:
+        order = _explore_page_order((rel_type, direction) in storage_order, first=True)
         parts.append(f"""  MATCH {_explore_pattern(rel_type, direction)}
-  WITH r, m ORDER BY m.id, r.id LIMIT $limit
+  WITH r, m {order}
   RETURN '{checked_rel_type(rel_type)}' AS type, '{direction}' AS direction, r.id AS id, properties(r) AS props,
-         m.id AS other, m.kind AS kind, m.name AS name""")
+         m.id AS other, m.kind AS kind, m.name AS name, properties(m) AS other_props""")
     union = "\n  UNION ALL\n".join(parts)
     return f"""
 MATCH (n:{ENTITY_LABEL} {{id: $id}})
 CALL (n) {{
 {union}
 }}
-RETURN type, direction, id, props, other, kind, name
+RETURN type, direction, id, props, other, kind, name, other_props
+"""
+
+
+# Neo4j form of the first pages for an entity with few relationships (at most explore.SORTED_UP_TO): one query of
+# fixed text for every entity. The per-group UNION above has a text for each set of groups, and Neo4j plans each new
+# text afresh (tens of ms, more than the page itself), so most ordinary entity pages paid for a plan. Reading a
+# small entity's relationships whole costs less. A relationship from the entity to itself comes out in both
+# directions, as the per-group pages give it; the page keeps the rows of the groups it shows (an entity's groups list
+# such a relationship once, outgoing: tests/test_explore_paging.py).
+EXPLORE_SMALL_FIRST_PAGES = f"""
+MATCH (n:{ENTITY_LABEL} {{id: $id}})-[r]-(m)
+WITH DISTINCT n, r, m
+UNWIND CASE WHEN m = n THEN ['out', 'in']
+            WHEN coalesce(r.from, startNode(r).id) = $id THEN ['out'] ELSE ['in'] END AS direction
+WITH r, m, type(r) AS type, direction
+ORDER BY type, direction, m.id, r.id
+WITH type, direction, collect([r, m])[..$limit] AS page
+UNWIND page AS pair
+WITH type, direction, pair[0] AS r, pair[1] AS m
+RETURN type, direction, r.id AS id, properties(r) AS props, m.id AS other, m.kind AS kind, m.name AS name,
+       properties(m) AS other_props
 """
 
 
@@ -576,9 +659,19 @@ RETURN size(neighbours) AS total, neighbours[$offset..($offset + $limit)] AS pag
 """
 
 
-def explore_expand_relationships(types: list[str] | None = None) -> str:
-    """The relationships joining an entity to some of its neighbours, walked from each (low-degree) neighbour
-    towards the hub, so that a page costs its own size rather than the hub's degree."""
+def explore_expand_relationships(types: list[str] | None = None, *, from_entity: bool = False) -> str:
+    """The relationships joining an entity to some of its neighbours. Walked from each neighbour towards the
+    entity, a page costs its own size when the entity is a hub; walked from the entity (``from_entity``), it costs
+    the entity's degree, which is the cheaper way when the entity is small and a neighbour may be a hub."""
+    if from_entity:
+        return f"""
+MATCH (a:{ENTITY_LABEL} {{id: $id}})-[{_explore_any_type(types)}]-(b)
+WHERE b.id IN $neighbours
+WITH DISTINCT r
+RETURN r.id AS id, type(r) AS type, coalesce(r.from, startNode(r).id) AS source,
+       coalesce(r.to, endNode(r).id) AS target, properties(r) AS props
+ORDER BY id
+"""
     return f"""
 UNWIND $neighbours AS neighbour_id
 MATCH (b:{ENTITY_LABEL} {{id: neighbour_id}})

@@ -44,6 +44,12 @@ NEWEST = 10
 TIMELINE_INLINE_UP_TO = 2000
 # Above this many relationships an entity page does not count distinct neighbours (see entity_page).
 NEIGHBOUR_COUNT_UP_TO = 10_000
+# A relationship group, or the relationships a map expansion walks, bigger than this is paged in the store's own
+# order: sorting a hub's 100,000 relationships for every page of ten is what made hub pages slow, while an unsorted
+# page stops reading once it is full. Smaller ones keep the id order that both stores share (and the seed pages
+# show). A read-only store gives the same storage order on every call, so pages walked in it are disjoint and
+# complete; the order differs between the two stores, and the pages say which order they are in.
+SORTED_UP_TO = 1000
 # The seed case, offered on the home page when the store holds it: the enforcement agency and its cloud vendor.
 FEATURED = ("agency:ice", "company:microsoft", "product:azure")
 # Properties shown in their own place on an entity or relationship, so not repeated in the property list.
@@ -78,14 +84,25 @@ class ReadOnlyStore:
 
     Only the methods below exist; every write path (run_write, write_transaction, write_records, write_batch, clear,
     ensure_schema, writing, or any other attribute of the wrapped store) raises :class:`ReadOnly` before reaching the
-    backend. With ``serialise``, reads take turns behind one lock, so the embedded engine's handle is used by one
-    thread at a time whatever the web server's thread pool does.
+    backend. ``readers`` bounds how many reads run at once (1: they take turns; None: no bound).
+
+    Reads from several of the web server's threads may run side by side on both stores. The embedded handle allows
+    it: grafeo's GrafeoDB is a Rust object that Python may share between threads (pyo3 refuses to share one that is
+    not thread-safe), each query holds only the engine's shared read lock, the explorer opens the file read-only, and
+    the engine lets go of the GIL while a query runs (a pure-Python thread kept running beside 1M-node queries).
+    Eight threads on one handle give the same pages as one thread: at 1M nodes in benchmarks/bench_serve.py, and in
+    tests/test_explore_paging.py. Whether it is faster depends on the machine: eight reads at once took half the
+    time of one at a time on an idle 2-core machine and twice the time on the same machine loaded to 13, so the
+    explorer bounds embedded reads to the number of CPUs (see :func:`read_only`). Only the first read, which opens
+    the embedded file, is always taken alone, so that two threads never open it at once.
     """
 
-    def __init__(self, inner: GraphStore, *, serialise: bool = False) -> None:
+    def __init__(self, inner: GraphStore, *, serialise: bool = False, readers: int | None = None) -> None:
         self._inner = inner
         self.backend = inner.backend
-        self._lock = threading.Lock() if serialise else None
+        self.readers = 1 if serialise else readers
+        self._lock = threading.BoundedSemaphore(self.readers) if self.readers else None
+        self._first_read: threading.Lock | None = threading.Lock()
 
     @property
     def location(self) -> str:
@@ -93,13 +110,20 @@ class ReadOnlyStore:
 
     @property
     def serialised(self) -> bool:
-        return self._lock is not None
+        return self.readers == 1
 
     def run_read(self, query: str, params: dict[str, Any] | None = None) -> QueryResult:
-        if self._lock is None:
-            return self._inner.run_read(query, params)
-        with self._lock:
-            return self._inner.run_read(query, params)
+        if self._lock is not None:
+            with self._lock:
+                return self._inner.run_read(query, params)
+        first = self._first_read
+        if first is not None:
+            with first:
+                if self._first_read is not None:
+                    result = self._inner.run_read(query, params)
+                    self._first_read = None
+                    return result
+        return self._inner.run_read(query, params)
 
     def run_write(self, query: str, params: dict[str, Any] | None = None) -> QueryResult:
         raise ReadOnly("the explorer only reads; this query tries to write")
@@ -119,13 +143,18 @@ class ReadOnlyStore:
 
 
 def read_only(graph, *, serialise: bool | None = None):
-    """The same graph behind a :class:`ReadOnlyStore`; serialised by default on the embedded store."""
+    """The same graph behind a :class:`ReadOnlyStore`. ``serialise`` true: reads take turns; false: no bound; None
+    (the default): on the embedded store at most one read per CPU at once, so that concurrent queries do not crowd
+    a busy machine, and no bound on Neo4j (a server with its own threads)."""
+    import os
+
     from statetech.graph.api import Graph
 
     if isinstance(graph.store, ReadOnlyStore):
         return graph
     if serialise is None:
-        serialise = graph.store.backend == "embedded"
+        readers = (os.cpu_count() or 1) if graph.store.backend == "embedded" else None
+        return Graph(ReadOnlyStore(graph.store, readers=readers))
     return Graph(ReadOnlyStore(graph.store, serialise=serialise))
 
 
@@ -198,7 +227,13 @@ def search_entities(graph, text: str, *, limit: int = DEFAULT_SEARCH_LIMIT,
         return []
     if len(text) > MAX_SEARCH_TEXT:
         raise QueryError(f"search text is {len(text):,} characters long; give at most {MAX_SEARCH_TEXT}")
-    rows = graph.store.run_read(cypher.EXPLORE_SEARCH, {"text": text.lower(), "limit": limit, "kinds": kinds}).rows
+    # The explorer's embedded store has an in-process index (statetech.graph.search_index) giving the query's exact
+    # answers without scanning every entity; None means it cannot answer (not built yet, or this text): ask the store.
+    index = getattr(graph, "search_index", None)
+    rows = index.search(text.lower(), limit=limit, kinds=kinds) if index is not None else None
+    if rows is None:
+        rows = graph.store.run_read(cypher.EXPLORE_SEARCH, {"text": text.lower(), "limit": limit,
+                                                            "kinds": kinds}).rows
     return [{"id": r["id"], "kind": r["kind"], "name": r["name"] or r["id"], "aliases": list(r["aliases"] or []),
              "exact": r["rank"] == 0} for r in rows]
 
@@ -256,7 +291,10 @@ def _model_order(counts: dict[str, int], model: Iterable[str]) -> list[str]:
 
 def entity(graph, entity_id: str) -> dict[str, Any]:
     """An entity's id, kind and every property; :class:`UnknownEntity` if the id is not in the graph."""
-    rows = graph.store.run_read(cypher.EXPLORE_ENTITY, {"id": entity_id}).rows
+    return _entity_from(graph.store.run_read(cypher.EXPLORE_ENTITY, {"id": entity_id}).rows, entity_id)
+
+
+def _entity_from(rows: list[dict[str, Any]], entity_id: str) -> dict[str, Any]:
     if not rows:
         raise UnknownEntity(f"no entity has the id {entity_id!r}; search for it by name instead")
     row = rows[0]
@@ -264,27 +302,56 @@ def entity(graph, entity_id: str) -> dict[str, Any]:
     return {"id": row["id"], "kind": row["kind"], "name": props.get("name") or row["id"], "properties": props}
 
 
-def relationship_groups(graph, entity_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+# Every (type, direction) pair of the model, for the Neo4j entity read below.
+_ALL_GROUPS = sorted({(t, d) for t in RELATIONSHIP_TYPES for d in ("out", "in")})
+
+
+def entity_with_groups(graph, entity_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """:func:`entity` and :func:`relationship_groups` together. On Neo4j one query reads both (every pair of the
+    model counted from the degree store, cheap even for a hub), where two round trips were a good part of a page's
+    time; on the embedded store the two reads as they are."""
+    if graph.store.backend != "neo4j":
+        head = entity(graph, entity_id)
+        return head, relationship_groups(graph, entity_id, head["kind"])
+    rows = graph.store.run_read(cypher.explore_relationship_counts(_ALL_GROUPS, with_entity=True),
+                                {"id": entity_id}).rows
+    head = _entity_from(rows, entity_id)
+    found = [((t, d), rows[0][f"c{i}"]) for i, (t, d) in enumerate(_ALL_GROUPS)]
+    return head, _groups_from_counts(graph, entity_id, found, rows[0]["degree"])
+
+
+def relationship_groups(graph, entity_id: str, kind: str | None = None, *,
+                        degree: int | None = None) -> list[dict[str, Any]]:
     """(type, direction, count) of an entity's relationships, in the model's order of types, outgoing first.
 
     One typed count per group the model allows for the entity's kind; if they do not add up to the entity's degree
     (relationships written outside the model), every group is counted in one pass instead, so none is missed.
+    ``degree`` is the entity's relationship count when the caller has it already (a hub's costs a read of each).
     """
     read = graph.store.run_read
     kind = kind or entity(graph, entity_id)["kind"]
     possible = _possible_groups(kind)
-    rows = []
     if graph.store.backend == "neo4j":
         # one round trip: Neo4j counts each group from its degree store
         counts = read(cypher.explore_relationship_counts(possible), {"id": entity_id}).rows[0]
         found = [((t, d), counts[f"c{i}"]) for i, (t, d) in enumerate(possible)]
+        if degree is None:
+            degree = counts["degree"]
     else:
         found = [((t, d), read(cypher.explore_relationship_count(t, d), {"id": entity_id}).rows[0]["count"])
                  for t, d in possible]
+    if degree is None:
+        degree = entity_degree(graph, entity_id)
+    return _groups_from_counts(graph, entity_id, found, degree)
+
+
+def _groups_from_counts(graph, entity_id: str, found: list[tuple[tuple[str, str], int]],
+                        degree: int) -> list[dict[str, Any]]:
+    read = graph.store.run_read
+    rows = []
     for (rel_type, direction), count in found:
         if count:
             rows.append({"type": rel_type, "direction": direction, "count": count})
-    degree = read(cypher.EXPLORE_DEGREE, {"id": entity_id}).rows[0]["count"]
     if degree != sum(r["count"] for r in rows):
         rows = [r for r in read(cypher.EXPLORE_RELATIONSHIP_GROUPS, {"id": entity_id}).rows
                 if r["type"] in RELATIONSHIP_TYPES]
@@ -292,7 +359,22 @@ def relationship_groups(graph, entity_id: str, kind: str | None = None) -> list[
     groups = [{"type": r["type"], "direction": r["direction"], "count": r["count"],
                "description": RELATIONSHIP_DESCRIPTIONS.get(r["type"], "")} for r in rows]
     groups.sort(key=lambda g: (order.get(g["type"], len(order)), g["type"], g["direction"] != "out"))
+    for group in groups:
+        group["order"] = "storage" if group["count"] > SORTED_UP_TO else "id"
     return groups
+
+
+def entity_degree(graph, entity_id: str) -> int:
+    """How many relationships an entity has, of any type and direction."""
+    return graph.store.run_read(cypher.EXPLORE_DEGREE, {"id": entity_id}).rows[0]["count"]
+
+
+def _far_kinds(kind: str, rel_type: str, direction: str) -> set[str]:
+    """The kinds the model allows at the other end of an entity's relationships of one type and direction (every
+    write path checks relationships against this table)."""
+    if direction == "out":
+        return {to for f, t, to in ALLOWED_TRIPLES if f == kind and t == rel_type}
+    return {f for f, t, to in ALLOWED_TRIPLES if to == kind and t == rel_type}
 
 
 def _possible_groups(kind: str) -> list[tuple[str, str]]:
@@ -309,27 +391,44 @@ def relationship_page(graph, entity_id: str, rel_type: str, direction: str, *, o
         raise QueryError(f"direction must be 'out' or 'in', not {direction!r}")
     offset = check_offset(offset)
     limit = check_limit(limit, default=GROUP_PAGE, maximum=MAX_PAGE)
-    head = entity(graph, entity_id)
+    head, groups = entity_with_groups(graph, entity_id)
     rel_type = types[0]
-    total = next((g["count"] for g in relationship_groups(graph, entity_id, head["kind"])
-                  if g["type"] == rel_type and g["direction"] == direction), 0)
-    relationships = _relationship_rows(graph, entity_id, rel_type, direction, offset, limit)
+    total = next((g["count"] for g in groups if g["type"] == rel_type and g["direction"] == direction), 0)
+    storage_order = total > SORTED_UP_TO
+    relationships = _relationship_rows(graph, entity_id, rel_type, direction, offset, limit,
+                                       storage_order=storage_order)
     return {"entity": _summary(head), "type": rel_type, "direction": direction, "total": total, "offset": offset,
             "limit": limit, "remaining": max(0, total - offset - len(relationships)),
+            "order": "storage" if storage_order else "id",
             "relationships": relationships, "sources": _sources_for(graph, relationships)}
 
 
-def _relationship_rows(graph, entity_id: str, rel_type: str, direction: str, offset: int,
-                       limit: int) -> list[dict[str, Any]]:
-    rows = graph.store.run_read(cypher.explore_relationship_page(rel_type, direction),
-                                {"id": entity_id, "offset": offset, "limit": limit}).rows
-    return [_relationship(r["id"], rel_type, direction, r["props"], r["other"], r["kind"], r["name"]) for r in rows]
+def _relationship_page_rows(graph, entity_id: str, rel_type: str, direction: str, offset: int, limit: int, *,
+                            storage_order: bool = False, kinds: list[str] | None = None) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"id": entity_id, "limit": limit}
+    if offset:
+        params["offset"] = offset
+    if kinds:
+        params["kinds"] = kinds
+    query = cypher.explore_relationship_page(rel_type, direction, storage_order=storage_order, first=not offset,
+                                             kinds=bool(kinds))
+    return graph.store.run_read(query, params).rows
+
+
+def _relationship_rows(graph, entity_id: str, rel_type: str, direction: str, offset: int, limit: int, *,
+                       storage_order: bool = False) -> list[dict[str, Any]]:
+    rows = _relationship_page_rows(graph, entity_id, rel_type, direction, offset, limit, storage_order=storage_order)
+    return [_relationship(r["id"], rel_type, direction, r["props"], r["other"], r["kind"], r["name"],
+                          other_props=r.get("other_props")) for r in rows]
 
 
 def _relationship(rel_id: str, rel_type: str, direction: str, props: dict[str, Any], other: str, kind: str,
-                  name: str | None) -> dict[str, Any]:
+                  name: str | None, *, other_props: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A relationship as pages show it. ``other_props`` (every property of the other end, when the read gave them)
+    is kept under a private key for the page's map: keys starting with '_' stay out of the JSON."""
     props = dict(props or {})
     return {
+        "_other_props": other_props,
         "id": rel_id or props.get("id"),
         "type": rel_type,
         "direction": direction,
@@ -354,23 +453,29 @@ def entity_page(graph, entity_id: str, *, per_group: int = GROUP_PAGE, timeline_
     """Everything an entity page shows: the entity, each relationship group's count and first page, its dated
     relationships, and every source cited anywhere on the page."""
     per_group = check_limit(per_group, default=GROUP_PAGE, maximum=MAX_PAGE, what="per_group")
-    head = entity(graph, entity_id)
-    groups = relationship_groups(graph, entity_id, head["kind"])
+    head, groups = entity_with_groups(graph, entity_id)
     if graph.store.backend == "neo4j" and groups:
         # one round trip for every group's first page (the embedded engine is faster with one query per group)
         pages: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        rows = graph.store.run_read(cypher.explore_relationship_first_pages([(g["type"], g["direction"])
-                                                                             for g in groups]),
-                                    {"id": entity_id, "limit": per_group}).rows
+        big = {(g["type"], g["direction"]) for g in groups if g["order"] == "storage"}
+        if sum(g["count"] for g in groups) <= SORTED_UP_TO:
+            query = cypher.EXPLORE_SMALL_FIRST_PAGES  # one text for every small entity: planned once
+        else:
+            query = cypher.explore_relationship_first_pages([(g["type"], g["direction"]) for g in groups], big)
+        rows = graph.store.run_read(query, {"id": entity_id, "limit": per_group}).rows
+        wanted = {(g["type"], g["direction"]) for g in groups}
         for r in rows:
+            if (r["type"], r["direction"]) not in wanted:
+                continue  # a type outside the model, which the groups leave out too
             pages.setdefault((r["type"], r["direction"]), []).append(
-                _relationship(r["id"], r["type"], r["direction"], r["props"], r["other"], r["kind"], r["name"]))
+                _relationship(r["id"], r["type"], r["direction"], r["props"], r["other"], r["kind"], r["name"],
+                              other_props=r["other_props"]))
         for group in groups:
             group["relationships"] = pages.get((group["type"], group["direction"]), [])
     else:
         for group in groups:
             group["relationships"] = _relationship_rows(graph, entity_id, group["type"], group["direction"], 0,
-                                                        per_group)
+                                                        per_group, storage_order=group["order"] == "storage")
     for group in groups:
         group["remaining"] = max(0, group["count"] - len(group["relationships"]))
     relationship_count = sum(g["count"] for g in groups)
@@ -386,7 +491,10 @@ def entity_page(graph, entity_id: str, *, per_group: int = GROUP_PAGE, timeline_
     for event in dated["events"]:
         cited.extend(event["sources"])
     neighbour_count: int | None = 0
-    if relationship_count > NEIGHBOUR_COUNT_UP_TO:
+    if not any(g["remaining"] for g in groups):
+        # every relationship is on the page already: count their other ends here rather than read them again
+        neighbour_count = len({rel["other"]["id"] for g in groups for rel in g["relationships"]} - {entity_id})
+    elif relationship_count > NEIGHBOUR_COUNT_UP_TO:
         # Counting a hub's distinct neighbours reads all of its relationships; the map's expand calls count them
         # exactly, page by page, so the page says "not counted" rather than guess.
         neighbour_count = None
@@ -409,10 +517,16 @@ def page_subgraph(graph, page: dict[str, Any]) -> Subgraph:
     head = page["entity"]
     sub = Subgraph(focus=head["id"], title=f"{head['name']}: neighbourhood")
     sub.add_node(SubgraphNode(head["id"], head["kind"], head["properties"]))
+    known = {rel["other"]["id"]: rel["_other_props"] for group in page["groups"] for rel in group["relationships"]
+             if rel.get("_other_props") is not None}
     others = sorted({rel["other"]["id"] for group in page["groups"] for rel in group["relationships"]})
-    if others:
-        for row in graph.store.run_read(cypher.EXPLORE_ENTITIES, {"ids": others}):
-            sub.add_node(SubgraphNode(row["id"], row["kind"], row["props"]))
+    missing = [other for other in others if other not in known]
+    if missing:
+        for row in graph.store.run_read(cypher.EXPLORE_ENTITIES, {"ids": missing}):
+            known[row["id"]] = row["props"]
+    for other in others:
+        if other in known:
+            sub.add_node(SubgraphNode(other, known[other].get("kind", ""), known[other]))
     for group in page["groups"]:
         for rel in group["relationships"]:
             props = {"id": rel["id"], "type": group["type"], **rel["properties"], "sources": rel["sources"]}
@@ -435,8 +549,11 @@ def timeline(graph, entity_id: str, *, offset: int = 0, limit: int = TIMELINE_PA
     limit = check_limit(limit, default=TIMELINE_PAGE, maximum=MAX_PAGE)
     head = _checked or entity(graph, entity_id)
     read = graph.store.run_read
-    total = read(cypher.EXPLORE_TIMELINE_COUNT, {"id": entity_id}).rows[0]["total"]
-    rows = read(cypher.EXPLORE_TIMELINE, {"id": entity_id, "offset": offset, "limit": limit}).rows if total else []
+    rows = read(cypher.EXPLORE_TIMELINE, {"id": entity_id, "offset": offset, "limit": limit}).rows
+    if len(rows) < limit and (rows or not offset):
+        total = offset + len(rows)  # the last page: nothing after it, so no need to count
+    else:
+        total = read(cypher.EXPLORE_TIMELINE_COUNT, {"id": entity_id}).rows[0]["total"]
     events = []
     for r in rows:
         props = r["props"] or {}
@@ -500,7 +617,12 @@ def source_page(graph, source_id: str, *, offset: int = 0, limit: int = SOURCE_P
 
 @dataclass
 class Expansion:
-    """One click on a map node: a page of its neighbours (in id order) and how many match in all."""
+    """One click on a map node: a page of its neighbours and how many match in all.
+
+    Offsets, totals and what remains count ``unit``: distinct neighbours in id order for an ordinary entity, or
+    relationships in the store's order for one with more than :data:`SORTED_UP_TO` of them (a hub), whose distinct
+    neighbours cannot be counted without reading every relationship; each page then draws the other ends of its
+    relationships, and "remaining" is exactly the relationships not drawn yet."""
 
     subgraph: Subgraph
     id: str
@@ -508,6 +630,8 @@ class Expansion:
     limit: int
     total: int
     returned: int
+    unit: str = "neighbours"
+    order: str = "id"
 
     @property
     def remaining(self) -> int:
@@ -515,7 +639,7 @@ class Expansion:
 
     def counts(self) -> dict[str, Any]:
         return {"id": self.id, "offset": self.offset, "limit": self.limit, "total": self.total,
-                "remaining": self.remaining}
+                "remaining": self.remaining, "unit": self.unit, "order": self.order}
 
 
 def expand(graph, entity_id: str, offset: int = 0, limit: int = EXPAND_LIMIT,
@@ -526,7 +650,19 @@ def expand(graph, entity_id: str, offset: int = 0, limit: int = EXPAND_LIMIT,
     limit = check_limit(limit, default=EXPAND_LIMIT, maximum=EXPAND_MAX)
     kinds = check_kinds(kinds)
     types = check_types(types)
-    head = entity(graph, entity_id)
+    if graph.store.backend == "neo4j":
+        # one query gives the entity, its groups and its degree (Neo4j counts from its degree store)
+        head, groups = entity_with_groups(graph, entity_id)
+        degree = sum(g["count"] for g in groups)
+    else:
+        # the embedded engine counts by reading: the degree first, the groups only for a big entity
+        head = entity(graph, entity_id)
+        degree = entity_degree(graph, entity_id)
+        groups = relationship_groups(graph, entity_id, head["kind"], degree=degree) if degree > SORTED_UP_TO else []
+    if degree > SORTED_UP_TO:
+        groups = [g for g in groups if types is None or g["type"] in types]
+        if sum(g["count"] for g in groups) > SORTED_UP_TO:
+            return _expand_in_storage_order(graph, head, groups, offset, limit, kinds)
     read = graph.store.run_read
     rows = read(cypher.explore_expand(types, kinds=bool(kinds)),
                 {"id": entity_id, "kinds": kinds, "offset": offset, "limit": limit}).rows
@@ -537,13 +673,64 @@ def expand(graph, entity_id: str, offset: int = 0, limit: int = EXPAND_LIMIT,
     if neighbours:
         for row in read(cypher.EXPLORE_ENTITIES, {"ids": neighbours}):
             sub.add_node(SubgraphNode(row["id"], row["kind"], row["props"]))
-        for row in read(cypher.explore_expand_relationships(types), {"id": entity_id, "neighbours": neighbours}):
+        walk = cypher.explore_expand_relationships(types, from_entity=degree <= SORTED_UP_TO)
+        for row in read(walk, {"id": entity_id, "neighbours": neighbours}):
             sub.add_edge(SubgraphEdge(row["id"], row["type"], row["source"], row["target"], row["props"]))
     left_out = total - offset - len(neighbours)
     if left_out > 0:
         sub.truncated[entity_id] = left_out
     graph.attach_sources(sub)
     return Expansion(sub, entity_id, offset, limit, total, len(neighbours))
+
+
+def _expand_in_storage_order(graph, head: dict[str, Any], groups: list[dict[str, Any]], offset: int, limit: int,
+                             kinds: list[str] | None) -> Expansion:
+    """A hub's expansion: the next ``limit`` of its relationships (in the given groups, group after group, each in
+    the order its entity page uses) and their other ends. Counting them costs a count per group, not a read of every
+    relationship: a group whose other ends the model allows only among ``kinds`` counts whole, one allowed none of
+    them is left out, and only a group with some of each is counted with the kinds test."""
+    entity_id = head["id"]
+    read = graph.store.run_read
+    wanted = set(kinds) if kinds else None
+    parts: list[tuple[dict[str, Any], int, list[str] | None]] = []
+    for group in groups:
+        far = _far_kinds(head["kind"], group["type"], group["direction"])
+        if wanted is None or (far and far <= wanted):
+            parts.append((group, group["count"], None))
+        elif not far or far & wanted:
+            test = sorted(wanted)
+            count = read(cypher.explore_relationship_kind_count(group["type"], group["direction"]),
+                         {"id": entity_id, "kinds": test}).rows[0]["count"]
+            if count:
+                parts.append((group, count, test))
+    total = sum(count for _, count, _ in parts)
+    picked: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    skip = offset
+    for group, count, test in parts:
+        if len(picked) >= limit:
+            break
+        if skip >= count:
+            skip -= count
+            continue
+        rows = _relationship_page_rows(graph, entity_id, group["type"], group["direction"], skip,
+                                       limit - len(picked), storage_order=count > SORTED_UP_TO, kinds=test)
+        picked.extend((group, row) for row in rows)
+        skip = 0
+    sub = Subgraph(focus=entity_id, title=f"{head['name']}: neighbours")
+    sub.add_node(SubgraphNode(entity_id, head["kind"], head["properties"]))
+    others = {row["other"]: row["other_props"] for _, row in picked if row["other"] != entity_id}
+    for other in sorted(others):
+        sub.add_node(SubgraphNode(other, others[other].get("kind", ""), others[other]))
+    for group, row in picked:
+        props = dict(row["props"] or {})
+        ends = (entity_id, row["other"]) if group["direction"] == "out" else (row["other"], entity_id)
+        sub.add_edge(SubgraphEdge(row["id"], group["type"], props.get("from") or ends[0], props.get("to") or ends[1],
+                                  props))
+    left_out = total - offset - len(picked)
+    if left_out > 0:
+        sub.truncated[entity_id] = left_out
+    graph.attach_sources(sub)
+    return Expansion(sub, entity_id, offset, limit, total, len(picked), unit="relationships", order="storage")
 
 
 def focus_subgraph(graph, focus: str, *, depth: int = 1, max_neighbours: int = MAP_MAX_NEIGHBOURS) -> Subgraph:

@@ -25,6 +25,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
+from statetech.graph.dates import is_partial_date
 from statetech.graph.errors import StatetechError
 from statetech.graph.model import CONFIDENCE_LEVELS, NODE_KINDS, RELATIONSHIP_DESCRIPTIONS, RELATIONSHIP_TYPES
 from statetech.graph.selection import cap_hubs, contract_value, usd_amount
@@ -623,7 +624,7 @@ def _notices(sub: Subgraph, max_neighbours: int | None, *, large: bool, physics:
 def newest_source_date(sub: Subgraph) -> str | None:
     """The newest date on which a cited source was accessed (or, failing that, published)."""
     dates = [str(record.get("accessed") or record.get("published") or "") for record in sub.sources.values()]
-    dates = [d for d in dates if re.match(r"^\d{4}(-\d{2}){0,2}$", d)]
+    dates = [d for d in dates if is_partial_date(d)]
     return max(dates) if dates else None
 
 

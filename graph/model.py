@@ -7,12 +7,13 @@ Cypher cannot take labels or types as parameters, so any code that builds such a
 
 from __future__ import annotations
 
-import calendar
 import math
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from statetech.graph.dates import PartialDate, check_partial_date
 
 Confidence = Literal["confirmed", "reported", "alleged"]
 CONFIDENCE_LEVELS: tuple[str, ...] = ("confirmed", "reported", "alleged")
@@ -26,25 +27,7 @@ MATCH_METHODS: tuple[str, ...] = (
     "id", "uei", "duns", "cik", "agency_code", "external_id", "name", "alias", "normalised_name", "imported"
 )
 
-_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
-def _check_partial_date(value: str) -> str:
-    """Dates are ISO strings of year, year-month or a full day.
-
-    Sources often give only a month ("reported in January 2026"); storing a precise day we do not know would be an
-    invented fact, so the model keeps the precision the source gives. ISO strings also sort and compare correctly
-    on both stores.
-    """
-    m = _DATE_RE.match(value)
-    if not m:
-        raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD (or YYYY-MM / YYYY when the source gives no day)")
-    year, month, day = (int(g) if g else None for g in m.groups())
-    if month is not None and not 1 <= month <= 12:
-        raise ValueError(f"{value!r} has month {month:02d}; months run 01-12")
-    if day is not None and not 1 <= day <= calendar.monthrange(year, month)[1]:
-        raise ValueError(f"{value!r} is not a day of that month")
-    return value
+# Dates are partial ISO dates of the precision the source gives: the one date type is in statetech.graph.dates.
 
 
 def _coerce_date(value: Any) -> Any:
@@ -56,13 +39,10 @@ def _coerce_date(value: Any) -> Any:
     return value
 
 
-PartialDate = Annotated[str, AfterValidator(_check_partial_date)]
-
-
 def _check_full_day(value: str) -> str:
     """Curation dates (``added`` / ``updated``) are bookkeeping we control, so they are always a full ISO day:
     "what did we know on 2026-11-28" needs a day, not a month."""
-    _check_partial_date(value)
+    check_partial_date(value)
     if len(value) != 10:
         raise ValueError(f"{value!r} is not a full day; write YYYY-MM-DD")
     return value

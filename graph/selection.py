@@ -7,13 +7,16 @@ write the same subgraph.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from statetech.graph.dates import first_day, is_partial_date, last_day
 from statetech.graph.errors import StatetechError
 from statetech.graph.model import KIND_BY_PREFIX, NODE_KINDS, RELATIONSHIP_TYPES
 from statetech.graph.subgraph import Subgraph, SubgraphEdge, SubgraphNode
@@ -21,7 +24,6 @@ from statetech.graph.subgraph import Subgraph, SubgraphEdge, SubgraphNode
 ENTITY_ID_RE = re.compile(rf"^(?:{'|'.join(map(re.escape, KIND_BY_PREFIX))}):[a-z0-9][a-z0-9._-]*$")
 RELATIONSHIP_ID_RE = re.compile(r"^rel:\S+$")
 _DERIVED_REL_ID_RE = re.compile(r"^rel:(?P<source>[^>\s]+)>(?P<type>[A-Z_]+)>(?P<target>[^>\s]+)$")
-_DATE_RE = re.compile(r"^\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
 MONEY_FIELDS = ("obligated_usd", "current_usd", "potential_usd")
 # Kinds whose records are events on their date rather than states that last until an end date.
 EVENT_KINDS = frozenset({"EmployeeAction"})
@@ -53,7 +55,7 @@ class Filters:
         include_types, exclude_types = _split_names(rel_types, RELATIONSHIP_TYPES, "--rel-types", "relationship type")
         since = _check_date(since, "--since")
         until = _check_date(until, "--until")
-        if since and until and _lower(since) > _upper(until):
+        if since and until and first_day(since) > last_day(until):
             raise SelectionError(f"--since {since} is after --until {until}; swap them")
         return cls(include_kinds, exclude_kinds, include_types, exclude_types, since, until)
 
@@ -82,9 +84,9 @@ class Filters:
             return True
         if end is None and (event or not properties.get("start_date")):
             end = start
-        if self.since and end and _upper(str(end)) < _lower(self.since):
+        if self.since and end and last_day(str(end)) < first_day(self.since):
             return False
-        if self.until and start and _lower(str(start)) > _upper(self.until):
+        if self.until and start and first_day(str(start)) > last_day(self.until):
             return False
         return True
 
@@ -106,6 +108,28 @@ class Selection:
 
 def select(graph, selection: Selection, *, catalog=None) -> Subgraph:
     """The subgraph a selection names, with its sources attached."""
+    with _no_cycle_collection():
+        return _select(graph, selection, catalog=catalog)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while a selection is built.
+
+    A whole-graph selection allocates a few hundred thousand dicts and lists, none of them in a reference cycle;
+    the collector, triggered by the allocations alone, walked the growing heap again and again and took about 30 % of
+    the CPU time of selecting 40,000 relationships. Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _select(graph, selection: Selection, *, catalog=None) -> Subgraph:
     if selection.focus and selection.query:
         raise SelectionError("give either --focus or --query, not both")
     if selection.params and not selection.query:
@@ -317,16 +341,7 @@ def _check_date(value: str | None, flag: str) -> str | None:
     if value is None or value == "":
         return None
     value = str(value).strip()
-    if not _DATE_RE.match(value):
+    if not is_partial_date(value):
         raise SelectionError(f"{flag}: {value!r} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
     return value
 
-
-def _lower(date: str) -> str:
-    """The first day a partial ISO date can mean ('2024' -> '2024-01-01'), for string comparison."""
-    return date + "-01-01"[len(date) - 4:] if len(date) < 10 else date[:10]
-
-
-def _upper(date: str) -> str:
-    """The last day a partial ISO date can mean; '-31' on every month is fine, since only ordering matters."""
-    return date + "-12-31"[len(date) - 4:] if len(date) < 10 else date[:10]

@@ -388,6 +388,17 @@ def _check_upsert(name: str, expected: int, result: dict[str, Any]) -> None:
                              "endpoints missing from the store?")
 
 
+def _native_edges(rows_by_type: dict[str, list[dict[str, Any]]], internal: dict[str, int]) -> list[tuple]:
+    """(start, end, type, properties) of new relationships, ends as engine node ids; KeyError for an unknown end."""
+    from statetech.graph.vocabulary import checked_rel_type
+
+    edges: list[tuple] = []
+    for rel_type, rows in rows_by_type.items():
+        rel_type = checked_rel_type(rel_type)
+        edges += [(internal[r["from"]], internal[r["to"]], rel_type, r["props"]) for r in rows]
+    return edges
+
+
 def default_db_path() -> Path:
     """Per-user data directory (XDG on Linux), overridable with STATETECH_DB or --db."""
     env = os.environ.get("STATETECH_DB")
@@ -462,7 +473,8 @@ class GrafeoStore(GraphStore):
         for row in result:
             if not columns:
                 columns = list(row.keys())
-            rows.append({c: normalise(row.get(c)) for c in columns})
+            # Plain values are kept without a call each (a whole-graph selection reads 200,000 of them).
+            rows.append({c: v if type(v := row.get(c)) in _PLAIN_TYPES else normalise(v) for c in columns})
         return QueryResult(columns, rows)
 
     def _execute(self, target, query: str, params: dict[str, Any] | None) -> QueryResult:
@@ -562,19 +574,20 @@ class GrafeoStore(GraphStore):
                                          replace=not batch.keep_stored)
                 _check_upsert(kind, len(rows), result)
             if batch.new_relationships:
-                ends = {r[end] for rows in batch.new_relationships.values() for r in rows for end in ("from", "to")}
-                wanted = [i for i in ends if i not in internal]
-                if wanted:
+                try:
+                    # Usually every end is known already (a first load created them all): no set of ends is built.
+                    edges = _native_edges(batch.new_relationships, internal)
+                except KeyError:
+                    ends = {r[end] for rows in batch.new_relationships.values() for r in rows
+                            for end in ("from", "to")}
+                    wanted = [i for i in ends if i not in internal]
                     for row in self._execute(db, cypher.INTERNAL_NODE_IDS, {"ids": wanted}):
                         internal[row["id"]] = row["internal"]
-                missing = sorted(i for i in ends if i not in internal)
-                if missing:
-                    raise StatetechError(f"cannot write relationships: {len(missing)} of their ends are not in the "
-                                         f"store (e.g. {missing[0]})")
-                edges = []
-                for rel_type, rows in batch.new_relationships.items():
-                    rel_type = checked_rel_type(rel_type)
-                    edges.extend((internal[r["from"]], internal[r["to"]], rel_type, r["props"]) for r in rows)
+                    missing = sorted(i for i in wanted if i not in internal)
+                    if missing:
+                        raise StatetechError(f"cannot write relationships: {len(missing)} of their ends are not in "
+                                             f"the store (e.g. {missing[0]})") from None
+                    edges = _native_edges(batch.new_relationships, internal)
                 db.batch_create_edges(edges)
             for rel_type, rows in batch.changed_relationships.items():
                 result = db.upsert_edges(

@@ -18,7 +18,10 @@ class SubgraphNode:
         # Properties derived at write time for indexes (e.g. search_text) are bookkeeping, not facts: maps and
         # exports show what the records say.
         if not DERIVED_PROPERTIES.isdisjoint(self.properties):
-            self.properties = {k: v for k, v in self.properties.items() if k not in DERIVED_PROPERTIES}
+            properties = dict(self.properties)  # a copy: the caller's dict may be shared (C-speed, then a few pops)
+            for name in DERIVED_PROPERTIES:
+                properties.pop(name, None)
+            self.properties = properties
 
     @property
     def name(self) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from statetech.graph.dates import is_partial_date
 from statetech.graph.errors import StatetechError
 from statetech.graph.model import CONFIDENCE_LEVELS, NODE_KINDS, RELATIONSHIP_TYPES
 from statetech.graph.selection import ENTITY_ID_RE
@@ -28,7 +29,6 @@ MAX_VIEW_NODES = 3000
 # A view code in a URL beyond this is refused before decoding (about 3,000 nodes with positions).
 MAX_VIEW_CHARS = 400_000
 MAX_TITLE_CHARS = 500
-_DATE_RE = re.compile(r"^\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
 _BASE64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
@@ -203,7 +203,7 @@ def _names(value: Any, allowed, key: str, what: str, where: str) -> list[str]:
 def _date(value: Any, key: str, where: str) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or not _DATE_RE.match(value):
+    if not is_partial_date(value):
         raise ViewError(f"{where}: filters.{key} {str(value)[:40]!r} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
     return value
 

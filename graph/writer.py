@@ -59,15 +59,23 @@ def record_properties(record: Any) -> dict[str, Any]:
     tests/test_writer.py checks the two agree on every record of the fixtures and seeds.
     """
     values = record.__dict__
-    if "from_id" in values:  # a Relationship: its key is the id, and its ends are stored as from / to
-        props = {k: v for k, v in values.items()
-                 if v is not None and v != [] and k not in ("from_id", "to_id", "id")}
-        props["id"] = record.key
-        props["from"] = record.from_id
-        props["to"] = record.to_id
-        return props
+    if "from_id" in values:
+        return relationship_properties(record, record.key)
     # an entity also gets its derived properties (search_text), as Node.properties() gives them
     return with_derived({k: v for k, v in values.items() if v is not None and v != []})
+
+
+def relationship_properties(rel: Relationship, key: str) -> dict[str, Any]:
+    """A relationship's store properties given its key (``rel.key``, which the writer has already computed)."""
+    props = {k: v for k, v in rel.__dict__.items() if v is not None and k not in _ENDS_AND_ID and v != []}
+    props["id"] = key
+    props["from"] = rel.from_id
+    props["to"] = rel.to_id
+    return props
+
+
+# Relationship fields stored under other names: the key as ``id``, the ends as ``from`` / ``to``.
+_ENDS_AND_ID = frozenset({"from_id", "to_id", "id"})
 
 
 class RecordBatch(Protocol):
@@ -153,6 +161,7 @@ class GraphWriter:
         # run asks the store and is always exact).
         self._would_exist: dict[str, str | None] = {}
         self._first_load: bool | None = None
+        self._allowed_ends: set[tuple[str, str, str]] = set()  # (from prefix, type, to prefix) checked
         self._pool = None
         self._pending: list[tuple[Any, bool]] = []
         self.counts = ImportCounts()
@@ -173,6 +182,13 @@ class GraphWriter:
         for source in batch.sources:
             self._sources[source.id] = source
         nodes, rels = self._nodes, self._relationships
+        if self._created is not None:
+            # unique_records: no id comes twice in the run, so there is no held version to rank against
+            nodes.update({node.id: node for node in batch.nodes})
+            rels.update({rel.key: rel for rel in batch.relationships})
+            if len(self) >= self.batch_size:
+                self.flush()
+            return
         for node in batch.nodes:
             held = nodes.get(node.id)
             if held is None or rank(node.imported_from) >= rank(held.imported_from):
@@ -263,64 +279,85 @@ class GraphWriter:
         if self._first_load is None:
             # Unique records into a store holding no entity yet: nothing this run meets can exist already.
             self._first_load = self._created is not None and not self.store.has_entities()
-        existing = self.store.existing_nodes(list(self._nodes)) if self._nodes and not self._first_load else {}
+        first_load = self._first_load
+        existing = self.store.existing_nodes(list(self._nodes)) if self._nodes and not first_load else {}
         if self.dry_run and self._would_exist:
             existing.update((i, self._would_exist[i]) for i in self._nodes if i in self._would_exist)
+        # Rows are grouped first and counted a group at a time: at hundreds of thousands of records a counter
+        # update per record cost more than building the rows.
+        new_nodes, changed_nodes = out.new_nodes, out.changed_nodes
+        if existing:
+            for node in self._nodes.values():
+                if node.id not in existing:
+                    new_nodes.setdefault(node.kind, []).append(node)
+                elif self.importing and _keeps(existing[node.id], node.imported_from):
+                    counts.nodes_kept[node.kind] += 1
+                else:
+                    changed_nodes.setdefault(node.kind, []).append(node)
+        else:
+            for node in self._nodes.values():
+                new_nodes.setdefault(node.kind, []).append(node)
         new_ids: set[str] = set()
-        for node in self._nodes.values():
-            row = {"id": node.id, "props": properties(node)}
-            kind = node.kind
-            if node.id not in existing:
-                counts.nodes_created[kind] += 1
-                new_ids.add(node.id)
-                if self._created is not None:
-                    self._created.add(node.id)
-                if self.dry_run:
-                    self._would_exist[node.id] = node.imported_from
-                out.new_nodes.setdefault(kind, []).append(row)
-            elif self.importing and _keeps(existing[node.id], node.imported_from):
-                counts.nodes_kept[kind] += 1
-                continue
-            else:
-                counts.nodes_updated[kind] += 1
-                out.changed_nodes.setdefault(kind, []).append(row)
-            summary.nodes += 1
-            summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
-
+        for group, tally in ((new_nodes, counts.nodes_created), (changed_nodes, counts.nodes_updated)):
+            for kind, nodes in group.items():
+                if group is new_nodes:
+                    new_ids.update(node.id for node in nodes)
+                    if self.dry_run:
+                        self._would_exist.update((node.id, node.imported_from) for node in nodes)
+                group[kind] = [{"id": node.id, "props": properties(node)} for node in nodes]
+                tally[kind] += len(nodes)
+                summary.nodes += len(nodes)
+                summary.by_kind[kind] = summary.by_kind.get(kind, 0) + len(nodes)
         if self._created is not None:
+            self._created |= new_ids
             new_ids = self._created
-        to_check: dict[str, list[Relationship]] = defaultdict(list)
-        for rel in self._relationships.values():
-            from_kind = KIND_BY_PREFIX.get(rel.from_id.split(":", 1)[0])
-            to_kind = KIND_BY_PREFIX.get(rel.to_id.split(":", 1)[0])
-            if not (from_kind and to_kind and is_allowed(from_kind, rel.type, to_kind)):
-                raise StatetechError(f"{rel.from_id} -[{rel.type}]-> {rel.to_id} is not allowed by the model")
-            if rel.from_id in new_ids or rel.to_id in new_ids:
-                self._count_relationship(out.new_relationships, rel, created=True)
+
+        # Every relationship's ends must be kinds the model allows for its type (checked once per combination).
+        allowed = self._allowed_ends
+        new_rels: dict[str, list[tuple[str, Relationship]]] = {}
+        to_check: dict[str, list[tuple[str, Relationship]]] = defaultdict(list)
+        for key, rel in self._relationships.items():
+            ends = (rel.from_id.partition(":")[0], rel.type, rel.to_id.partition(":")[0])
+            if ends not in allowed:
+                from_kind, to_kind = KIND_BY_PREFIX.get(ends[0]), KIND_BY_PREFIX.get(ends[2])
+                if not (from_kind and to_kind and is_allowed(from_kind, rel.type, to_kind)):
+                    raise StatetechError(f"{rel.from_id} -[{rel.type}]-> {rel.to_id} is not allowed by the model")
+                allowed.add(ends)
+            # In a first load of unique records nothing this run meets is stored yet; otherwise a relationship
+            # touching a node created now cannot be stored either.
+            if first_load or rel.from_id in new_ids or rel.to_id in new_ids:
+                new_rels.setdefault(rel.type, []).append((key, rel))
             else:
-                to_check[rel.type].append(rel)
+                to_check[rel.type].append((key, rel))
+        changed_rels: dict[str, list[tuple[str, Relationship]]] = {}
         for rel_type, rels in to_check.items():
             stored = self.store.existing_relationships(
-                rel_type, [{"id": r.key, "from": r.from_id, "to": r.to_id} for r in rels])
+                rel_type, [{"id": key, "from": r.from_id, "to": r.to_id} for key, r in rels])
             if self.dry_run and self._would_exist:
-                stored.update((r.key, self._would_exist[r.key]) for r in rels if r.key in self._would_exist)
-            for rel in rels:
-                if rel.key not in stored:
-                    self._count_relationship(out.new_relationships, rel, created=True)
-                elif self.importing and _keeps(stored[rel.key], rel.imported_from):
+                stored.update((key, self._would_exist[key]) for key, _ in rels if key in self._would_exist)
+            for key, rel in rels:
+                if key not in stored:
+                    new_rels.setdefault(rel_type, []).append((key, rel))
+                elif self.importing and _keeps(stored[key], rel.imported_from):
                     counts.relationships_kept[rel_type] += 1
                 else:
-                    self._count_relationship(out.changed_relationships, rel, created=False)
+                    changed_rels.setdefault(rel_type, []).append((key, rel))
+        row = self._relationship_row
+        for group, into, tally in ((new_rels, out.new_relationships, counts.relationships_created),
+                                   (changed_rels, out.changed_relationships, counts.relationships_updated)):
+            for rel_type, rels in group.items():
+                if self.dry_run and group is new_rels:
+                    self._would_exist.update((key, rel.imported_from) for key, rel in rels)
+                into[rel_type] = [row(key, rel) for key, rel in rels]
+                tally[rel_type] += len(rels)
+                summary.relationships += len(rels)
+                summary.by_type[rel_type] = summary.by_type.get(rel_type, 0) + len(rels)
         return out
 
-    def _count_relationship(self, into: dict[str, list[dict[str, Any]]], rel: Relationship, created: bool) -> None:
-        (self.counts.relationships_created if created else self.counts.relationships_updated)[rel.type] += 1
-        if created and self.dry_run:
-            self._would_exist[rel.key] = rel.imported_from
-        self.summary.relationships += 1
-        self.summary.by_type[rel.type] = self.summary.by_type.get(rel.type, 0) + 1
-        into.setdefault(rel.type, []).append(
-            {"id": rel.key, "from": rel.from_id, "to": rel.to_id, "props": self._properties(rel)})
+    def _relationship_row(self, key: str, rel: Relationship) -> dict[str, Any]:
+        # A dry run only counts: no properties.
+        props = {} if self.dry_run else relationship_properties(rel, key)
+        return {"id": key, "from": rel.from_id, "to": rel.to_id, "props": props}
 
 
 def _no_properties(record: Any) -> dict[str, Any]:

@@ -20,6 +20,8 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -327,6 +329,8 @@ class CsvStream:
         width = len(self.header)
         wanted = list(self.columns.items())
         present = frozenset(self.columns)
+        self._names = [c for c, _ in wanted]
+        self._pick = itemgetter(*(i for _, i in wanted)) if len(wanted) > 1 else None
         name = self.file.name
         reader = csv.reader(text, strict=True)
         count = 0
@@ -390,7 +394,10 @@ class CsvStream:
                     yield RowProblem(Problem(self.file.name, line, f"row has {len(row)} fields, the header has {width}",
                                              hint="a value probably holds an unquoted comma or line break; quote it"))
                 return
-        yield CsvRow(line, {c: row[i] if i < len(row) else "" for c, i in wanted}, present)
+        if len(row) >= width and len(wanted) > 1:  # every wanted column is there: one C call picks them
+            yield CsvRow(line, dict(zip(self._names, self._pick(row))), present)
+        else:
+            yield CsvRow(line, {c: row[i] if i < len(row) else "" for c, i in wanted}, present)
 
 
 def _not_utf8(values: list[str]) -> bool:
@@ -543,10 +550,15 @@ class BadValue(ValueError):
 _AMOUNT_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
+_PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d*)?")
+
+
 def parse_amount(text: str | None) -> float | None:
     """Money as spreadsheets and downloads write it: '1234', '1,234.50', '$1,234', '(1,234.00)', '-$5', '1.2E+06'."""
     if text is None:
         return None
+    if type(text) is str and _PLAIN_AMOUNT.fullmatch(text):  # what downloads write: digits and cents, read as-is
+        return float(text)
     value = str(text).strip()
     if value in ("", "-", "—", "N/A", "n/a", "NULL", "null", "None"):
         return None
@@ -602,6 +614,14 @@ def parse_date(text: str | None) -> str | None:
     value = str(text).strip()
     if not value:
         return None
+    # year first: read without today's date (only two-digit years need it), so the reading can be cached
+    if value[:4].isdigit() and type(text) is str:
+        return _parse_dated(value, text)
+    return _parse_date(value, text)
+
+
+def _parse_date(value: str, text: Any) -> str:
+    """:func:`parse_date` of a stripped, non-empty ``value``; ``text`` as given, for the messages."""
     match = _ISO.match(value)
     if match:
         year, month, day = match.groups()
@@ -623,6 +643,10 @@ def parse_date(text: str | None) -> str | None:
         if month:
             return _checked(value, int(year), month, int(day) if day else None)
     raise BadValue(f"{text!r} is not a date")
+
+
+# Errors are not cached (lru_cache keeps only results): a bad date is read, and reported, every time.
+_parse_dated = lru_cache(maxsize=16_384)(_parse_date)
 
 
 def _two_digit_year(yy: int) -> int:

@@ -21,20 +21,31 @@ record; a more authoritative import is not overwritten by a less authoritative o
 
 from __future__ import annotations
 
+import math as _math
+import re as _re
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
+from pydantic_core import PydanticUndefined as _Undefined
 
+from statetech.graph import model as _model
+from statetech.graph.dates import check_partial_date
 from statetech.graph.errors import Problem, StatetechError, ValidationFailed, did_you_mean
 from statetech.graph.model import Node, Relationship, Source
-from statetech.graph.writer import DEFAULT_BATCH, PRECEDENCE, rank  # noqa: F401 - importers register ranks here
+from statetech.graph.writer import (  # noqa: F401 - importers register ranks here
+    DEFAULT_BATCH,
+    PRECEDENCE,
+    ImportCounts,
+    rank,
+)
 from statetech.loaders.common import InputFile, NoProgress, Progress, RowProblem, expand_inputs
 from statetech.loaders.resolve import Resolver, ReviewLog
 
@@ -273,8 +284,11 @@ def importer_formats() -> dict[str, type[Importer]]:
 # --- summary ----------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class ImportSummary:
+@dataclass(kw_only=True)
+class ImportSummary(ImportCounts):
+    """What an import read, skipped, found wrong and wrote: the writer's :class:`ImportCounts` (created / updated /
+    kept, by kind and type) plus what the importer saw."""
+
     format: str
     dry_run: bool
     files: list[str] = field(default_factory=list)
@@ -287,13 +301,6 @@ class ImportSummary:
     problems_total: int = 0
     warnings: list[Problem] = field(default_factory=list)
     warnings_total: int = 0
-    sources_written: int = 0
-    nodes_created: Counter[str] = field(default_factory=Counter)
-    nodes_updated: Counter[str] = field(default_factory=Counter)
-    nodes_kept: Counter[str] = field(default_factory=Counter)
-    relationships_created: Counter[str] = field(default_factory=Counter)
-    relationships_updated: Counter[str] = field(default_factory=Counter)
-    relationships_kept: Counter[str] = field(default_factory=Counter)
     matched: dict[str, dict[str, int]] = field(default_factory=dict)
     review_items: int = 0
     review_path: str | None = None
@@ -496,10 +503,8 @@ def _run(graph, fmt: str, cls: type[Importer], importers: list[Importer], summar
                     bar.finish()
 
     counts = graph.import_(emitted(), batch_size=batch_size, dry_run=dry_run)
-    summary.sources_written = counts.sources_written
-    for name in ("nodes_created", "nodes_updated", "nodes_kept", "relationships_created", "relationships_updated",
-                 "relationships_kept"):
-        setattr(summary, name, getattr(counts, name))
+    for counter in fields(ImportCounts):
+        setattr(summary, counter.name, getattr(counts, counter.name))
     summary.matched = resolver.matched_counts()
     summary.review_items = len(review)
     if review_path is not None or (not dry_run and len(review)):
@@ -534,6 +539,9 @@ def _seed_path(seeds: Path | None | bool) -> Path | None:
 def build(cls: type, file: str, line: int, record_id: str | None, column_of: Callable[[str], str | None] | None = None,
           **data: Any) -> tuple[Any, list[Problem]]:
     """Validate one model record built from a row, turning pydantic errors into located Problems."""
+    made = checked_record(cls, data)
+    if made is not None:
+        return made, []
     try:
         return cls.model_validate(data), []
     except ValidationError as exc:
@@ -545,3 +553,149 @@ def build(cls: type, file: str, line: int, record_id: str | None, column_of: Cal
             problems.append(Problem(file, line, f"{cls.__name__} field {loc!r}: {message}", record_id=record_id,
                                     column=column))
         return None, problems
+
+
+# --- records checked by hand ------------------------------------------------------------------------------------------
+#
+# An award file yields a contract, its source and two or three relationships per row, and pydantic's validation of
+# them (two Python field validators on every field of the model) was the largest single cost of converting a row.
+# Most rows hold values the model would take unchanged, so for the record classes importers make per row the fields
+# are checked here, each by the same rule the model applies, and the record is made directly. A value that fails a
+# check here (or a field this table does not know) is left to pydantic, which accepts or refuses it with its own
+# message: the hand checks only ever decide "the model would accept this unchanged", never "refuse". The table is
+# used only while the model's validators are the ones it was written against (``_HAND_CHECKED_VALIDATORS``); a
+# changed model switches it off until it is reviewed. tests/test_import_records.py compares records made both ways,
+# good and odd values alike, and every record the USAspending fixtures produce.
+
+# The rule of each field, as the model applies it to the kinds of value importers give (text, floats, lists of text).
+# TEXT, AMOUNT, DATE: optional; STRING: text, possibly empty; REQUIRED_TEXT: text, not empty.
+TEXT, STRING, REQUIRED_TEXT, AMOUNT, DATE, TEXT_LIST, SOURCE_IDS, CONTRACT_ID, SOURCE_ID, URL = range(10)
+_SLUG_ID = {CONTRACT_ID: _re.compile(r"^contract:[a-z0-9][a-z0-9._-]*$"),
+            SOURCE_ID: _re.compile(r"^source:[a-z0-9][a-z0-9._-]*$"),
+            URL: _re.compile(r"^https?://[^\s/$.?#][^\s]*$")}
+
+
+@lru_cache(maxsize=8192)
+def _valid_date(value: str) -> bool:
+    """The model's partial-date rule; cached, since a file's dates repeat (a few thousand days)."""
+    try:
+        check_partial_date(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _passes(rule: Any, value: Any) -> bool:
+    """True when the model would accept ``value`` under ``rule`` and keep it unchanged."""
+    if value is None:
+        return rule in (TEXT, AMOUNT, DATE) or (type(rule) is frozenset and None in rule)
+    if type(rule) is frozenset:  # a Literal's choices
+        return type(value) is str and value in rule
+    if rule == AMOUNT:  # a float the stores can hold (ints and text are pydantic's to convert)
+        return type(value) is float and _math.isfinite(value)
+    if rule in (TEXT_LIST, SOURCE_IDS):
+        if type(value) is not list:
+            return False
+        for item in value:
+            # str_strip_whitespace: a value already stripped is the value the model keeps (Python's strip removes
+            # a superset of what pydantic-core's trim removes)
+            if type(item) is not str or item != item.strip() or (rule == SOURCE_IDS and item[:7] != "source:"):
+                return False
+        return rule == TEXT_LIST or len(value) >= 1
+    if type(value) is not str or value != value.strip():
+        return False
+    if rule in (TEXT, STRING):
+        return True
+    if rule == REQUIRED_TEXT:
+        return value != ""
+    if rule == DATE:
+        return _valid_date(value)
+    return _SLUG_ID[rule].match(value) is not None
+
+
+_CONFIDENCE = frozenset(_model.CONFIDENCE_LEVELS)
+_HAND_CHECKS: dict[type, dict[str, Any]] = {
+    _model.Source: {"id": SOURCE_ID, "url": URL, "title": REQUIRED_TEXT, "publisher": REQUIRED_TEXT,
+                    "published": DATE},
+    _model.Contract: {
+        "id": CONTRACT_ID, "name": REQUIRED_TEXT, "sources": SOURCE_IDS, "confidence": _CONFIDENCE,
+        "imported_from": TEXT, "external_ids": TEXT_LIST, "award_id": TEXT,
+        "award_type": frozenset((*_model.AwardType.__args__, None)),
+        "obligated_usd": AMOUNT, "current_usd": AMOUNT, "potential_usd": AMOUNT, "start_date": DATE,
+        "end_date": DATE, "description": TEXT, "naics": TEXT, "psc": TEXT, "notes": TEXT,
+    },
+    _model.Relationship: {
+        "from_id": STRING, "to_id": STRING, "type": frozenset(_model.RELATIONSHIP_TYPES), "sources": SOURCE_IDS,
+        "confidence": _CONFIDENCE, "imported_from": TEXT, "from_match": frozenset((*_model.MATCH_METHODS, None)),
+        "to_match": frozenset((*_model.MATCH_METHODS, None)), "amount_usd": AMOUNT,
+    },
+}
+# The validators each class had when its checks above were written; any other set switches the table off for it.
+_HAND_CHECKED_VALIDATORS = {
+    _model.Source: {"_dates_as_strings", "_fits_the_store"},
+    _model.Contract: {"_dates_as_strings", "_fits_the_store", "_id_has_kind_prefix", "_sources_are_source_ids"},
+    _model.Relationship: {"_dates_as_strings", "_fits_the_store", "_known_type", "_sources_are_source_ids"},
+}
+
+
+_UNKNOWN = object()
+
+
+def _defaults(cls: type) -> tuple[dict[str, Any], tuple[str, ...], frozenset[str]]:
+    """The model's fields in order with their plain defaults (None for the rest, filled below), the fields whose
+    default is made by a factory, and the required fields."""
+    plain, factories, required = {}, [], set()
+    for name, info in cls.model_fields.items():
+        plain[name] = None
+        if info.default_factory is not None:
+            factories.append(name)
+        elif info.default is not _Undefined:
+            plain[name] = info.default
+        else:
+            required.add(name)
+    return plain, tuple(factories), frozenset(required)
+
+
+def _usable(cls: type) -> bool:
+    decorators = cls.__pydantic_decorators__
+    return (set(decorators.field_validators) == _HAND_CHECKED_VALIDATORS[cls] and not decorators.model_validators
+            and set(_HAND_CHECKS[cls]) <= set(cls.model_fields)
+            and all(cls.model_fields[f].default_factory is list for f in _defaults(cls)[1]))
+
+
+_MADE_BY_HAND = {cls: (checks, *_defaults(cls)) for cls, checks in _HAND_CHECKS.items() if _usable(cls)}
+
+
+def checked_record(cls: type, data: dict[str, Any]) -> Any:
+    """``cls(**data)`` made without pydantic when every field passes the model's rule by hand, else None.
+
+    Only for the fields in :data:`_HAND_CHECKS` (data keys are field names, not aliases); any other key, a missing
+    required field, or a value a check does not accept returns None, and the caller validates with pydantic as usual.
+    """
+    entry = _MADE_BY_HAND.get(cls)
+    if entry is None:
+        return None
+    checks, plain, factories, required = entry
+    if not required <= data.keys():  # pydantic says which field is missing
+        return None
+    values = plain.copy()  # keeps the model's field order
+    for name in factories:  # every factory is ``list`` (checked in _usable)
+        values[name] = []
+    for name, value in data.items():
+        rule = checks.get(name, _UNKNOWN)
+        if rule is _UNKNOWN or not _passes(rule, value):
+            return None
+        # lists copied, as pydantic copies them: records sharing one list (a row's source ids) stay independent
+        values[name] = value.copy() if type(value) is list else value
+    record = cls.__new__(cls)
+    object.__setattr__(record, "__dict__", values)
+    object.__setattr__(record, "__pydantic_fields_set__", set(data))
+    object.__setattr__(record, "__pydantic_extra__", None)
+    object.__setattr__(record, "__pydantic_private__", None)
+    return record
+
+
+def make_record(cls: type, **data: Any) -> Any:
+    """``cls(**data)``, by hand when :func:`checked_record` can (field names, not aliases, as keys)."""
+    made = checked_record(cls, data)
+    return made if made is not None else cls.model_validate(data)

@@ -26,11 +26,13 @@ import creates: they grow with distinct entities, never with rows.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +53,20 @@ _SPACES = re.compile(r"\s+")
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # NFKD leaves ASCII as it is and it has no combining marks: most names, much faster
+        return text.casefold()
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
+@lru_cache(maxsize=65_536)
 def exact_key(name: str) -> str:
     """Case and spacing folded, nothing else: the key for exact name and alias matches."""
     return _SPACES.sub(" ", _fold(name)).strip()
 
 
+# Cached: resolving one new name asks for its key four or five times (exact, normalised, near misses, indexing).
+@lru_cache(maxsize=65_536)
 def normalise_name(name: str, kind: str = "Company") -> str:
     """The comparison key for a name once legal-name noise is removed (see the module docstring)."""
     text = _fold(name)
@@ -195,6 +202,69 @@ class ReviewLog:
                 writer.writerow([getattr(item, c) if getattr(item, c) is not None else "" for c in REVIEW_COLUMNS])
 
 
+# --- the seeds' resolvable nodes, cached ------------------------------------------------------------------------------
+
+SEED_ENTITY_FIELDS = ("id", "kind", "name", "aliases", "external_ids", *FIELD_SCHEMES)
+_SEED_CACHE_FORMAT = b"statetech seed entities 1"
+_seed_entities: dict[str, list[dict[str, Any]]] = {}  # content digest -> rows, for imports run in one process
+
+
+def seed_cache_dir() -> Path:
+    """Where the seeds' alias table is kept between runs: the per-user cache directory (XDG on Linux)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "statetech"
+
+
+def seed_entities(seeds: Path) -> list[dict[str, Any]]:
+    """The resolvable nodes of the curated files under ``seeds`` with the fields resolution matches on.
+
+    Parsing and validating the curated YAML takes seconds (as long as importing 10,000 rows), and every import needs
+    the result, so it is cached: in this process and as a JSON file in :func:`seed_cache_dir`, under a digest of
+    every seed file's bytes and of the code that reads them (``curated.py``, ``model.py``). An edited seed file or a
+    changed reader therefore never meets a stale table; an unwritable cache directory only costs the parse.
+    """
+    import hashlib
+    import json
+
+    from statetech.graph import model
+    from statetech.loaders import curated
+
+    digest = hashlib.sha256(_SEED_CACHE_FORMAT)
+    for code in (curated.__file__, model.__file__):
+        digest.update(Path(code).read_bytes())
+    for path in curated.expand_paths([seeds]):
+        digest.update(str(path.name).encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"<unreadable>")
+    key = digest.hexdigest()
+    if key in _seed_entities:
+        return _seed_entities[key]
+    cache = seed_cache_dir() / f"seed-entities-{key[:32]}.json"
+    rows = None
+    try:
+        rows = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    if not isinstance(rows, list):
+        rows = []
+        for located in curated.read_curated([seeds]).nodes:
+            node = located.record
+            if node.kind in RESOLVABLE_KINDS:
+                props = node.properties()
+                rows.append({"kind": node.kind, **{f: props[f] for f in SEED_ENTITY_FIELDS if f in props}})
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+            partial.write_text(json.dumps(rows), encoding="utf-8")
+            partial.replace(cache)  # atomic: a concurrent import reads the old file or the whole new one
+        except OSError:
+            pass
+    _seed_entities[key] = rows
+    return rows
+
+
 @dataclass
 class _Entity:
     id: str
@@ -218,6 +288,10 @@ class Resolver:
         self._curated_words: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._curated_keys: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self._curated_normals: dict[str, dict[str, str]] = defaultdict(dict)  # kind -> normalised name -> id
+        # kind -> node id -> positions of its entries in _curated_keys; (kind, first letter) -> normalised names in
+        # insertion order: a new name is compared with its few candidates, not with every curated name
+        self._curated_key_positions: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self._curated_normals_by_letter: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._cache: dict[tuple[str, str], Match] = {}
         self._curated_awards: dict[str, str] = {}  # award id without punctuation -> curated contract id
         self._curated_actions: list[dict[str, Any]] = []  # curated worker actions (few: curated by hand)
@@ -326,8 +400,11 @@ class Resolver:
                 if node_id not in nbucket:
                     nbucket.append(node_id)
                 if entity.curated:
+                    self._curated_key_positions[kind][node_id].append(len(self._curated_keys[kind]))
                     self._curated_keys[kind].append((normal, node_id))
-                    self._curated_normals[kind].setdefault(normal, node_id)
+                    if normal not in self._curated_normals[kind]:
+                        self._curated_normals[kind][normal] = node_id
+                        self._curated_normals_by_letter[(kind, normal[:1])].append(normal)
                     for word in normal.split():
                         if len(word) >= 3:
                             self._curated_words[(kind, word)].add(node_id)
@@ -338,13 +415,9 @@ class Resolver:
             bucket.append(node_id)
 
     def add_seed_aliases(self, seeds: Path) -> None:
-        from statetech.loaders.curated import read_curated
-
-        bundle = read_curated([seeds])
-        for located in bundle.nodes:
-            node = located.record
-            if node.id in self._entities and node.kind in RESOLVABLE_KINDS:
-                self.add_entity({**node.properties(), "kind": node.kind}, curated=self._entities[node.id].curated)
+        for row in seed_entities(seeds):
+            if row["id"] in self._entities:
+                self.add_entity(row, curated=self._entities[row["id"]].curated)
 
     def known(self, node_id: str) -> bool:
         return node_id in self._entities
@@ -481,8 +554,9 @@ class Resolver:
                 candidates |= self._curated_words.get((kind, word), set())
         flagged: set[str] = set(self._reviewed_now)
         words = normal.split()
-        for normal_key, node_id in self._curated_keys.get(kind, []):
-            if node_id not in candidates or node_id in flagged:
+        keys, positions = self._curated_keys.get(kind, []), self._curated_key_positions.get(kind, {})
+        for normal_key, node_id in (keys[i] for i in sorted(i for c in candidates for i in positions.get(c, ()))):
+            if node_id in flagged:
                 continue
             theirs = normal_key.split()
             shorter, longer = sorted((words, theirs), key=len)
@@ -494,7 +568,8 @@ class Resolver:
             normals = self._curated_normals.get(kind, {})
             # A ratio of 0.85 needs lengths within about 30% of each other; filtering on that (and on the first
             # letter, which a near-identical spelling shares) keeps this cheap when thousands of names are new.
-            pool = [k for k in normals if k[:1] == normal[:1] and abs(len(k) - len(normal)) <= len(normal) // 3 + 1]
+            pool = [k for k in self._curated_normals_by_letter.get((kind, normal[:1]), ())
+                    if abs(len(k) - len(normal)) <= len(normal) // 3 + 1]
             for close in did_you_mean(normal, pool, n=3, cutoff=0.85):
                 node_id = normals[close]
                 if node_id not in flagged:

@@ -55,8 +55,17 @@ from statetech.loaders.common import (
     parse_date,
     slug,
 )
-from statetech.loaders.importing import PRECEDENCE, Emitted, Importer, Parsed, RowWarning, build, register
-from statetech.loaders.resolve import Resolver, normalise_name
+from statetech.loaders.importing import (
+    PRECEDENCE,
+    Emitted,
+    Importer,
+    Parsed,
+    build,
+    date_warnings,
+    make_record,
+    register,
+)
+from statetech.loaders.resolve import Match, Resolver, normalise_name
 
 AWARDS = "usaspending:awards"
 TRANSACTIONS = "usaspending:transactions"
@@ -142,6 +151,10 @@ class UsaspendingImporter(Importer):
         self._latest: dict[str, list[Any]] = {}
         self._stubs = RecentSet()
         self._linked = RecentSet()
+        # (kind, the row's raw name and codes) -> where they landed: a file names the same few agencies and
+        # recipients on thousands of rows, and the resolver would give the same answer each time (its own cache is
+        # keyed by the derived id, which costs the cleaning and slugging this skips). Grows with distinct entities.
+        self._landed: dict[tuple, Match] = {}
 
     @property
     def empty_rows(self) -> int:
@@ -200,7 +213,10 @@ class UsaspendingImporter(Importer):
                                     column="usaspending_permalink"))
         if problems:
             return Parsed(None, problems)
-        return Parsed(_Award(row, key, amounts, dates), _date_warnings(self.file.name, row.line, key, dates))
+        return Parsed(_Award(row, key, amounts, dates),
+                      date_warnings(self.file.name, row.line, key or None, dates,
+                                    start="period_of_performance_start_date",
+                                    end="period_of_performance_current_end_date"))
 
     def prepare(self, parsed: _Award) -> None:
         if not self.transactions:
@@ -242,8 +258,10 @@ class UsaspendingImporter(Importer):
         tag = TRANSACTIONS if self.transactions else AWARDS
         out = Emitted()
         piid = clean_text(row.get("award_id_piid")) or key
-        source = Source(
-            id=f"source:usa-{slug(key)}",
+        key_slug = slug(key)
+        source = make_record(
+            Source,
+            id=f"source:usa-{key_slug}",
             url=http_url(row.get("usaspending_permalink")) or PERMALINK.format(key=key),
             title=f"USAspending award {piid}",
             publisher=PUBLISHER,
@@ -259,7 +277,7 @@ class UsaspendingImporter(Importer):
         description = description_override or clean_text(own_description)
         # an award a curator already recorded (same PIID, punctuation aside) is that node: land on it, add no twin
         curated = resolver.curated_contract(piid)
-        contract_id = curated or f"contract:usa-{slug(key)}"
+        contract_id = curated or f"contract:usa-{key_slug}"
         naics = _code_and_text(row.get("naics_code"), row.get("naics_description"))
         psc = _code_and_text(row.get("product_or_service_code"), row.get("product_or_service_code_description"))
         office = clean_text(row.get("awarding_office_name"))
@@ -326,6 +344,10 @@ class UsaspendingImporter(Importer):
         return out
 
     def _agency(self, resolver: Resolver, out: Emitted, name: str, code: str, sources, tag, line):
+        raw = ("Agency", name, code)
+        landed = self._landed.get(raw)
+        if landed is not None:
+            return Match(landed.id, landed.method)
         name, code = entity_name(name), clean_text(code)
         if not name and not code:
             return None
@@ -334,10 +356,15 @@ class UsaspendingImporter(Importer):
         if match.created:
             out.nodes.append(Agency(id=match.id, name=name or f"Agency {code}", agency_code=code, level="federal",
                                     country="US", sources=sources, confidence="confirmed", imported_from=tag))
+        self._landed[raw] = Match(match.id, match.method)
         return match
 
     def _company(self, resolver: Resolver, out: Emitted, name: str, uei: str, duns: str, country: str | None,
                  sources, tag, line):
+        raw = ("Company", name, uei, duns)
+        landed = self._landed.get(raw)
+        if landed is not None:
+            return Match(landed.id, landed.method)
         name, uei, duns = entity_name(name), clean_text(uei), clean_text(duns)
         if not name and not uei and not duns:
             return None
@@ -354,13 +381,14 @@ class UsaspendingImporter(Importer):
                                      duns=duns.zfill(9) if duns and duns.isdigit() else duns,
                                      country=clean_text(country), sources=sources, confidence="confirmed",
                                      imported_from=tag))
+        self._landed[raw] = Match(match.id, match.method)
         return match
 
 
 def _rel(from_id: str, rel_type: str, to_id: str, sources: list[str], tag: str, from_match, to_match,
          **extra: Any) -> Relationship:
-    return Relationship(**{"from": from_id, "to": to_id}, type=rel_type, sources=sources, confidence="confirmed",
-                        imported_from=tag, from_match=from_match, to_match=to_match, **extra)
+    return make_record(Relationship, from_id=from_id, to_id=to_id, type=rel_type, sources=sources,
+                       confidence="confirmed", imported_from=tag, from_match=from_match, to_match=to_match, **extra)
 
 
 def _award_type(row: CsvRow) -> str | None:
@@ -388,28 +416,3 @@ def _code_and_text(code: str, text: str) -> str | None:
 def _clip(text: str | None, size: int) -> str:
     text = text or ""
     return text if len(text) <= size else text[: size - 1].rstrip() + "…"
-
-
-FAR_FUTURE_YEARS = 30
-
-
-def _date_warnings(file: str, line: int, key: str, dates: dict[str, str | None]) -> list[RowWarning]:
-    """Dates that read but look wrong: an end before its start (often a two-digit year in the wrong century), or a
-    date decades ahead. Reported with file:line; the values are kept, since the file may be right."""
-    import datetime as _dt
-
-    found: list[RowWarning] = []
-    start = dates.get("period_of_performance_start_date")
-    end = dates.get("period_of_performance_current_end_date")
-    if start and end:
-        n = min(len(start), len(end))
-        if end[:n] < start[:n]:
-            found.append(RowWarning(file, line, f"end date {end} is before start date {start}", record_id=key or None,
-                                    column="period_of_performance_current_end_date",
-                                    hint="check the year (a spreadsheet may have shortened it to two digits)"))
-    horizon = str(_dt.date.today().year + FAR_FUTURE_YEARS)
-    for column, value in dates.items():
-        if value and value[:4] > horizon:
-            found.append(RowWarning(file, line, f"{column} {value} is more than {FAR_FUTURE_YEARS} years ahead",
-                                    record_id=key or None, column=column, hint="check the year"))
-    return found

@@ -158,6 +158,13 @@ def _java_executable() -> str:
     return java
 
 
+def admin_command(java: Optional[str] = None) -> list[str]:
+    """neo4j-admin as the launcher's jars provide it (neo4j-command-line's AdminTool; neo4j-import-tool is among them):
+    what statetech.graph.bulk.run_import runs for ``database import full``."""
+    build_launcher()
+    return [java or _java_executable(), *_NEO4J_JVM_FLAGS, "-cp", classpath(), "org.neo4j.cli.AdminTool"]
+
+
 class Neo4jServer:
     """A Neo4j server in a child JVM; use as a context manager or call start()/stop().
 
@@ -168,6 +175,9 @@ class Neo4jServer:
         missing; None (default) uses it and dumps it only outside CI ($CI unset), since CI starts
         from a fresh clone and would pay for the dump without ever reusing it.
         $STATETECH_NEO4J_CDS=0/1 overrides None.
+    import_dir: files written by statetech's bulk path (statetech.graph.bulk.write_import_files) to load with
+        neo4j-admin's importer into the empty database before the server starts; once it is up, the schema the files
+        came with is created (and its indexes awaited), as a normal load would have it.
     """
 
     def __init__(
@@ -182,8 +192,12 @@ class Neo4jServer:
         stop_timeout: float = DEFAULT_STOP_TIMEOUT,
         jvm_args: Sequence[str] = (),
         class_data_sharing: Optional[bool] = None,
+        import_dir: Optional[os.PathLike] = None,
     ) -> None:
         self.port = port
+        self.import_dir = Path(import_dir) if import_dir is not None else None
+        self.import_seconds: Optional[float] = None
+        self.schema_seconds: Optional[float] = None
         self.password = password
         self.heap = heap
         self.pagecache_mb = pagecache_mb
@@ -255,6 +269,8 @@ class Neo4jServer:
             cmd += ["--password", self.password]
 
         self._log = open(self.data_dir / JVM_LOG_NAME, "ab")
+        if self.import_dir is not None:
+            self._bulk_import(java)
         self._ready.clear()
         started = time.monotonic()
         try:
@@ -289,7 +305,41 @@ class Neo4jServer:
             self.stop()
             raise
         self.startup_seconds = time.monotonic() - started
+        if self.import_dir is not None:
+            try:
+                self._create_imported_schema()
+            except BaseException:
+                self.stop()
+                raise
         return self
+
+    def _bulk_import(self, java: str) -> None:
+        """neo4j-admin's offline importer, through its Java main class on the launcher's classpath (the jars include
+        neo4j-import-tool), into this server's home while it is stopped."""
+        from statetech.graph.bulk import ImportFiles, run_import
+
+        files = ImportFiles.read(self.import_dir)
+        started = time.monotonic()
+        try:
+            output = run_import(files, self.data_dir, admin=admin_command(java))
+        except BaseException:
+            self._cleanup_files()
+            raise
+        self.import_seconds = time.monotonic() - started
+        if self._log is not None:
+            self._log.write(output.encode("utf-8", "replace"))
+            self._log.flush()
+
+    def _create_imported_schema(self) -> None:
+        import neo4j
+
+        from statetech.graph.bulk import schema_statements
+
+        started = time.monotonic()
+        with neo4j.GraphDatabase.driver(self.uri, auth=self.auth) as driver:
+            for statement in schema_statements(self.import_dir):
+                driver.execute_query(statement)
+        self.schema_seconds = time.monotonic() - started
 
     def _cds_flags(self) -> list[str]:
         mode = self.class_data_sharing
@@ -406,13 +456,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--heap", default="4g", help="JVM -Xmx (default 4g)")
     parser.add_argument("--pagecache-mb", type=int, default=256, help="page cache size in MiB (default 256)")
     parser.add_argument("--build-only", action="store_true", help="build the launcher (if stale) and exit")
+    parser.add_argument("--import", dest="import_dir", type=Path,
+                        help="bulk-import the files 'statetech load --bulk-import-dir DIR' wrote into the empty "
+                             "database before starting (with --data, the home must not hold a database yet)")
     args = parser.parse_args(argv)
     if args.build_only:
         print(f"Neo4j launcher ready: {build_launcher()}", flush=True)
         return 0
 
     server = Neo4jServer(
-        port=args.port, password=args.password, data_dir=args.data, heap=args.heap, pagecache_mb=args.pagecache_mb
+        port=args.port, password=args.password, data_dir=args.data, heap=args.heap, pagecache_mb=args.pagecache_mb,
+        import_dir=args.import_dir,
     )
     # SIGTERM should stop the JVM in order too, not just kill this process.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

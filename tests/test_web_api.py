@@ -648,5 +648,20 @@ def test_a_big_hub_page_does_not_count_its_neighbours(hub, monkeypatch):
     body = hub.get("/api/entity/" + HUB).json()
     assert (body["relationship_count"], body["neighbour_count"]) == (61, None)
     page = hub.get("/entity/" + HUB).text
-    assert "61 relationships (a hub: its neighbours are counted page by page as you expand it on the map)" in page
+    assert ("61 relationships (a hub: its neighbours are not counted, which would read every relationship; the map "
+            "draws them page by page as you expand it)") in page
     assert hub.get("/api/expand", params={"id": HUB}).json()["total"] == 61
+
+
+def test_a_long_list_in_a_result_cell_is_shortened_and_says_how_many_more():
+    # A stored query can return one row holding a list of tens of thousands of ids (actions/by-year on a large
+    # graph); the HTML table shows the first CELL_ITEMS, linked and escaped, and names how many the downloads hold.
+    from statetech.web.app import CELL_ITEMS, cell
+
+    ids = [f"company:c{i}" for i in range(CELL_ITEMS + 7)]
+    html = str(cell(ids))
+    assert html.count("<a href=") == CELL_ITEMS
+    assert 'href="/entity/company:c0"' in html and "company:c49" in html and "company:c50" not in html
+    assert "and 7 more (all in the downloads)" in html
+    short = str(cell(["<b>x</b>", "company:a"]))
+    assert "&lt;b&gt;x&lt;/b&gt;" in short and "more" not in short

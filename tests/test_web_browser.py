@@ -233,6 +233,48 @@ def test_expanding_a_hub_page_by_page(tab, fixture_site):
     ex.clean()
 
 
+@pytest.fixture(scope="module")
+def walkout_site(tmp_path_factory):
+    """An explorer over one generated action that targets more companies than explore.SORTED_UP_TO (a hub whose
+    map pages its relationships in storage order)."""
+    from test_explore_paging import walkout_records
+
+    path = tmp_path_factory.mktemp("walkout") / "store.grafeo"
+    with Graph(GrafeoStore(path)) as loader:
+        loader.load(walkout_records())
+    graph = Graph(GrafeoStore(path))
+    server = _serve(graph)
+    yield server.url.rstrip("/"), graph
+    server.stop()
+    graph.close()
+
+
+def test_expanding_a_big_hub_draws_its_relationships_in_storage_order(tab, walkout_site):
+    from statetech.graph import explore
+    from test_explore_paging import HUB
+
+    origin, graph = walkout_site
+    ex = tab(origin)
+    page = ex.page
+    ex.open("/entity/" + HUB, with_map=True)
+    # what the page and the first click draw, as the library gives them (storage order is the store's own)
+    shown = explore.page_subgraph(graph, explore.entity_page(graph, HUB))
+    first = explore.expand(graph, HUB, 0, 40)
+    assert (first.unit, first.total, first.remaining) == ("relationships", 1042, 1002)
+    assert sorted(ex.js("statetechMap.nodes.getIds()")) == sorted(shown.nodes)
+    ex.find_on_map("Example walkout")
+    assert "In storage order: too many to sort for every page" in page.inner_text("body")
+    page.click("#details .expand-button")
+    page.wait_for_timeout(1500)
+    assert sorted(ex.js("statetechMap.nodes.getIds()")) == sorted(set(shown.nodes) | set(first.subgraph.nodes))
+    ex.find_on_map("Example walkout")
+    assert "1,002 relationships not drawn yet (a hub: drawn in storage order)." in page.inner_text("#details")
+    assert ex.js(f"statetechMap.nodes.get('{HUB}').label").endswith("(+1,002 not shown)")
+    calls = [url for url in ex.requests if "/api/expand?" in url]
+    assert len(calls) == 1 and "offset=0" in calls[0]
+    ex.clean()
+
+
 def test_following_a_path(tab, fixture_site):
     origin, _graph = fixture_site
     ex = tab(origin)

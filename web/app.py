@@ -128,6 +128,9 @@ def number(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+CELL_ITEMS = 50  # items of a list shown in one result-table cell
+
+
 def cell(value: Any) -> Markup:
     """A value from the data as escaped HTML: entity and source ids link to their pages, http(s) URLs link out,
     lists are comma-separated, maps are JSON. Written in Python, not as a template macro: a result table of
@@ -155,7 +158,12 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, dict):
         return f"<code>{escape(json.dumps(plain(value), ensure_ascii=False))}</code>"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_cell_text(item) for item in value)
+        # A cell holding a long list (a year's 50,000 action ids) would make the page megabytes long and slow to
+        # render; the table shows the first CELL_ITEMS and says how many more the downloads and the JSON hold.
+        shown = ", ".join(_cell_text(item) for item in value[:CELL_ITEMS])
+        if len(value) > CELL_ITEMS:
+            shown += f' <span class="muted">… and {len(value) - CELL_ITEMS:,} more (all in the downloads)</span>'
+        return shown
     return str(escape(str(value)))
 
 
@@ -228,8 +236,8 @@ def _templates():
 def create_app(graph, *, catalog=None, timeout: float = DEFAULT_TIMEOUT, serialise: bool | None = None) -> FastAPI:
     """The explorer over ``graph`` (read-only: every write path of the store is closed).
 
-    ``timeout`` bounds each page in seconds (504 beyond it). ``serialise`` makes store reads take turns (default: on
-    the embedded store only).
+    ``timeout`` bounds each page in seconds (504 beyond it). ``serialise`` makes store reads take turns (default: at most
+    one per CPU at once on the embedded store, no bound on Neo4j; see explore.read_only).
     """
     from statetech.graph.catalog import Catalog
     from statetech.web import pages

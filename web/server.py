@@ -77,6 +77,21 @@ def _uvicorn_server(app, *, log_level: str, workers_limit: int | None):
     return uvicorn.Server(config)
 
 
+def _start_search_index(app, announce: Callable[[str], None] | None = None) -> None:
+    """On the embedded store, build the in-process search index in the background (searches use the store's query
+    until it is ready); the server's store is read-only, so the index never goes stale."""
+    from statetech.graph.search_index import start_search_index
+
+    def ready(background) -> None:
+        if background.index is not None:
+            announce(f"search index ready: {background.index.size:,} entities in {background.build_seconds:.1f} s")
+        else:
+            announce(f"search index not used ({background.error or 'the store has entities it cannot index'}); "
+                     "searches run the store's query")
+
+    start_search_index(app.state.graph, ready if announce else None)
+
+
 def serve(graph, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: bool = False,
           announce: Callable[[str], None] = print, log_level: str = "warning", **app_options) -> None:
     """Serve the explorer over ``graph`` until Ctrl-C (uvicorn handles the signal and shuts down cleanly)."""
@@ -89,6 +104,7 @@ def serve(graph, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_bro
         announce(f"warning: listening on {host}, which other machines can reach; the explorer has no login. "
                  "Use --host 127.0.0.1 to keep it on this machine.")
     announce(f"statetech explorer on {graph.location}: {url}  (read-only; Ctrl-C to stop)")
+    _start_search_index(app, announce)  # after the URL line, which scripts (benchmarks/bench_serve.py) wait for
     if open_browser:
         import webbrowser
 
@@ -109,6 +125,7 @@ def serve_in_thread(graph, *, host: str = DEFAULT_HOST, port: int = 0, log_level
 
     app = create_app(graph, **app_options)
     sock = bind(host, port)
+    _start_search_index(app)
     server = _uvicorn_server(app, log_level=log_level, workers_limit=None)
     server.install_signal_handlers = lambda: None  # not the main thread
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

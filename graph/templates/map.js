@@ -582,8 +582,10 @@
       var state = liveState[id];
       if (state && state.remaining === 0) { return null; }
       var more = state ? state.remaining : left;
-      box.appendChild(el("p", null, more ? number(more) + " neighbours not drawn yet." :
-        "Draw this node's neighbours from the graph."));
+      // a hub's expansion pages its relationships (the server says so in "unit"): its count is of relationships
+      var unit = state && state.unit === "relationships" ? " relationships not drawn yet (a hub: drawn in storage order)."
+                                                         : " neighbours not drawn yet.";
+      box.appendChild(el("p", null, more ? number(more) + unit : "Draw this node's neighbours from the graph."));
       box.appendChild(button(more && state ? number(Math.min(more, EXPAND_PAGE)) + " more" : "Expand", "expand-button",
         function () { expand(id); }));
       return box;
@@ -975,7 +977,8 @@
       .then(function (body) {
         statusElement.hidden = true;
         if (!mergeFragment(keyedFragment(body), id)) { return false; }
-        liveState[id] = { offset: (body.offset || 0) + (body.limit || limit), remaining: body.remaining || 0 };
+        liveState[id] = { offset: (body.offset || 0) + (body.limit || limit), remaining: body.remaining || 0,
+                          unit: body.unit || "neighbours" };
         entities[id].truncated = body.remaining || 0;
         nodes.update({ id: id, label: labelFor(id) });
         updateCounts();

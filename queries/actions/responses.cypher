@@ -6,7 +6,9 @@
 // params:
 //   company: {type: entity, kind: Company, help: "only responses by this company, its subsidiaries or people who work for them"}
 // returns: [action, action_name, action_date, responder, responder_name, responder_kind, response_date, confidence, sources]
-MATCH (r:Entity)-[resp:RESPONDED_TO]->(ac:EmployeeAction)
+MATCH (ac:EmployeeAction)<-[resp:RESPONDED_TO]-(r:Entity)
+// written from the actions' side: the embedded engine starts where the text starts, and there are far fewer
+// employee actions than entities (0.7 ms instead of 24 ms at 100k nodes; Neo4j picks its own starting side)
 WHERE $company IS NULL
    OR EXISTS { MATCH (r)-[:SUBSIDIARY_OF*0..6]->(:Company {id: $company}) }
    OR EXISTS { MATCH (r)-[:WORKS_FOR]->(:Company)-[:SUBSIDIARY_OF*0..6]->(:Company {id: $company}) }
