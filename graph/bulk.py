@@ -193,8 +193,9 @@ def run_import(files: ImportFiles, neo4j_home: str | os.PathLike, *, admin: Sequ
     """Run the importer on ``files`` into ``database`` of the (stopped) Neo4j at ``neo4j_home``; returns its output.
 
     ``admin`` is how neo4j-admin is started: the script of an installed Neo4j, or
-    ``java -cp ... org.neo4j.cli.AdminTool`` on a classpath that holds neo4j-import-tool (tests/neo4j_server.py). Raises :class:`BulkImportError` with the
-    end of the importer's output when it fails (for instance when the database already exists).
+    ``java -cp ... org.neo4j.cli.AdminTool`` on a classpath that holds neo4j-import-tool (tests/neo4j_server.py).
+    Raises :class:`BulkImportError` with the end of the importer's output when it fails (for instance when the
+    database already exists).
     """
     home = Path(neo4j_home)
     home.mkdir(parents=True, exist_ok=True)

@@ -671,10 +671,16 @@ def expand(graph, entity_id: str, offset: int = 0, limit: int = EXPAND_LIMIT,
     sub = Subgraph(focus=entity_id, title=f"{head['name']}: neighbours")
     sub.add_node(SubgraphNode(entity_id, head["kind"], head["properties"]))
     if neighbours:
-        for row in read(cypher.EXPLORE_ENTITIES, {"ids": neighbours}):
-            sub.add_node(SubgraphNode(row["id"], row["kind"], row["props"]))
         walk = cypher.explore_expand_relationships(types, from_entity=degree <= SORTED_UP_TO)
-        for row in read(walk, {"id": entity_id, "neighbours": neighbours}):
+        rows = read(walk, {"id": entity_id, "neighbours": neighbours}).rows
+        others = {row["other"]: (row["other_kind"], row["other_props"]) for row in rows}
+        missing = [n for n in neighbours if n not in others]
+        if missing:  # cannot happen through the model's writes; read them rather than draw fewer than counted
+            for row in read(cypher.EXPLORE_ENTITIES, {"ids": missing}):
+                others[row["id"]] = (row["kind"], row["props"])
+        for other in sorted(others):
+            sub.add_node(SubgraphNode(other, *others[other]))
+        for row in rows:
             sub.add_edge(SubgraphEdge(row["id"], row["type"], row["source"], row["target"], row["props"]))
     left_out = total - offset - len(neighbours)
     if left_out > 0:

@@ -352,6 +352,9 @@ def layout_positions(sub: Subgraph, *, seed: int = 7) -> dict[str, tuple[float, 
         return {}
     if n == 1:
         return {ids[0]: (0.0, 0.0)}
+    star = _star_layout(sub, ids)
+    if star is not None:
+        return star
     index = {node_id: i for i, node_id in enumerate(ids)}
     pairs = sorted({tuple(sorted((index[e.source], index[e.target]))) for e in sub.edges
                     if e.source in index and e.target in index and e.source != e.target})
@@ -371,6 +374,37 @@ def layout_positions(sub: Subgraph, *, seed: int = 7) -> dict[str, tuple[float, 
     spread = max(max(abs(x - cx) for x in xs), max(abs(y - cy) for y in ys)) or 1.0
     scale = NODE_SPACING * math.sqrt(n) / 2 / spread
     return {node_id: ((xs[i] - cx) * scale, (ys[i] - cy) * scale) for i, node_id in enumerate(ids)}
+
+
+def _star_layout(sub: Subgraph, ids: list[str]) -> dict[str, tuple[float, float]] | None:
+    """An entity's neighbourhood (every relationship touches the focus, as on an entity page) laid out as rings
+    around it, neighbours grouped by kind, then id; None for any other shape.
+
+    A spring layout of a star settles into roughly this anyway, but costs 15 ms at 60 neighbours and 50 ms at 120,
+    held on the web server's one interpreter lock for every entity page; rings cost microseconds and keep the
+    spacing between neighbours even, so their labels stay apart.
+    """
+    focus = sub.focus
+    if focus not in sub.nodes or len(ids) < 3:
+        return None
+    if any(e.source != focus and e.target != focus for e in sub.edges):
+        return None
+    others = sorted((node_id for node_id in ids if node_id != focus), key=lambda i: (sub.nodes[i].kind, i))
+    positions: dict[str, tuple[float, float]] = {focus: (0.0, 0.0)}
+    spacing = NODE_SPACING * 1.5
+    placed, ring = 0, 1
+    while placed < len(others):
+        radius = ring * spacing * 1.6
+        room = max(6, int(2 * math.pi * radius / spacing))
+        members = others[placed:placed + room]
+        # alternate rings start half a step round, so neighbours on adjacent rings do not line up
+        start = (math.pi / len(members)) * (ring % 2 == 0)
+        for i, node_id in enumerate(members):
+            angle = start + 2 * math.pi * i / len(members) - math.pi / 2
+            positions[node_id] = (radius * math.cos(angle), radius * math.sin(angle))
+        placed += len(members)
+        ring += 1
+    return positions
 
 
 def _sampled_force_layout(n: int, pairs: list[tuple[int, int]], *, seed: int, iterations: int = 60,

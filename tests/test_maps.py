@@ -515,3 +515,30 @@ def test_live_maps_leave_expansion_to_the_server():
     data = map_data(star(400), live=live, max_neighbours=40, cap_above=300)
     assert data["reserve"] is None and len(data["nodes"]) == 41
     assert data["settings"]["notices"][0].endswith("each hub's label says how many. Expand a hub to draw more of them.")
+
+
+def test_an_entity_neighbourhood_is_laid_out_in_rings_round_its_focus():
+    # An entity page's map is a star (every relationship touches the entity): rings around it, evenly spaced,
+    # grouped by kind, the same every time; anything else keeps the force layout.
+    from statetech.graph.maps import NODE_SPACING, layout_positions
+
+    sub = star(90)
+    for i in range(5):
+        sub.add_node(SubgraphNode(f"company:v{i}", "Company", {"name": f"V{i}", "sources": []}))
+        sub.add_edge(SubgraphEdge(f"rel:v{i}", "USES", "agency:hub", f"company:v{i}", {"sources": []}))
+    sub.focus = "agency:hub"
+    pos = layout_positions(sub)
+    assert len(pos) == 96 and pos["agency:hub"] == (0.0, 0.0)
+    points = [p for node_id, p in pos.items() if node_id != "agency:hub"]
+    nearest = min(math.dist(a, b) for i, a in enumerate(points) for b in points[i + 1:])
+    assert nearest >= NODE_SPACING  # labels of neighbours do not sit on each other
+    radii = sorted({round(math.dist(p, (0, 0))) for p in points})
+    assert 2 <= len(radii) <= 4  # a few rings, not a scatter
+    # grouped by kind: the companies sort before the contracts, so they sit side by side on the inner ring
+    inner = [node_id for node_id, p in pos.items()
+             if node_id != "agency:hub" and round(math.dist(p, (0, 0))) == radii[0]]
+    assert {f"company:v{i}" for i in range(5)} <= set(inner)
+    assert layout_positions(sub) == pos
+    # a neighbour linked to another neighbour: no longer a star, so the force layout places it
+    sub.add_edge(SubgraphEdge("rel:x", "SUBSIDIARY_OF", "company:v0", "company:v1", {"sources": []}))
+    assert layout_positions(sub) != pos
