@@ -142,15 +142,7 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        text = escape(value)
-        if ":" in value:
-            if explore.is_entity_id(value):
-                return f'<a href="{escape(entity_href(value))}">{text}</a>'
-            if explore.is_source_id(value):
-                return f'<a href="{escape(source_href(value))}">{text}</a>'
-            if _HTTP_URL.match(value):
-                return f'<a href="{text}" rel="noopener noreferrer nofollow" target="_blank">{text}</a>'
-        return str(text)
+        return _string_cell(value) if ":" in value else str(escape(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -165,6 +157,20 @@ def _cell_text(value: Any) -> str:
             shown += f' <span class="muted">… and {len(value) - CELL_ITEMS:,} more (all in the downloads)</span>'
         return shown
     return str(escape(str(value)))
+
+
+@lru_cache(maxsize=65_536)
+def _string_cell(value: str) -> str:
+    # Result tables repeat the same ids (a path's hubs, a vendor in every row): building each link once keeps a
+    # 200-row table of paths within a few milliseconds.
+    text = escape(value)
+    if explore.is_entity_id(value):
+        return f'<a href="{escape(entity_href(value))}">{text}</a>'
+    if explore.is_source_id(value):
+        return f'<a href="{escape(source_href(value))}">{text}</a>'
+    if _HTTP_URL.match(value):
+        return f'<a href="{text}" rel="noopener noreferrer nofollow" target="_blank">{text}</a>'
+    return str(text)
 
 
 def table_rows(columns: list[str], rows: list[dict[str, Any]]) -> Markup:
