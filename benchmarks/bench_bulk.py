@@ -65,7 +65,7 @@ def main() -> None:
                                                   "(default: a temporary one, removed)")
     parser.add_argument("--skip-normal", action="store_true", help="time the bulk path only")
     args = parser.parse_args()
-    from neo4j_server import Neo4jServer
+    from neo4j_server import Neo4jServer, neo4j_for_benchmark
 
     print(f"# load average before: {load_average()}", flush=True)
     records = synthetic_records(args.nodes, args.relationships)
@@ -75,14 +75,8 @@ def main() -> None:
 
     normal_rate = None
     if not args.skip_normal:
-        server = None
-        uri = os.environ.get("NEO4J_URI")
-        if not uri:
-            server = Neo4jServer(heap=os.environ.get("STATETECH_BENCH_HEAP", "3g"))
-            server.start()
-            uri = server.uri
-        try:
-            store = Neo4jStore(uri, user=os.environ.get("NEO4J_USERNAME"), password=os.environ.get("NEO4J_PASSWORD"))
+        with neo4j_for_benchmark(heap=os.environ.get("STATETECH_BENCH_HEAP", "3g")) as (uri, user, password):
+            store = Neo4jStore(uri, user=user, password=password)
             store.clear()
             store.ensure_schema()
             seconds = normal_path(store, records, args.batch)
@@ -91,9 +85,6 @@ def main() -> None:
                   f"| load average {load_average()}", flush=True)
             store.clear()
             store.close()
-        finally:
-            if server:
-                server.stop()
 
     scratch = Path(tempfile.mkdtemp(prefix="statetech-bulk-", dir=args.data))
     try:

@@ -246,17 +246,10 @@ def main() -> None:
                         ours)
                 store.close()
         elif name == "neo4j":
-            server = None
-            uri = os.environ.get("NEO4J_URI")
-            if not uri:
-                from neo4j_server import Neo4jServer
+            from neo4j_server import neo4j_for_benchmark
 
-                server = Neo4jServer(heap=os.environ.get("STATETECH_BENCH_HEAP", "3g"))
-                server.start()
-                uri = server.uri
-            try:
-                store = Neo4jStore(uri, user=os.environ.get("NEO4J_USERNAME"),
-                                   password=os.environ.get("NEO4J_PASSWORD"))
+            with neo4j_for_benchmark(heap=os.environ.get("STATETECH_BENCH_HEAP", "3g")) as (uri, user, password):
+                store = Neo4jStore(uri, user=user, password=password)
                 store.clear()
                 store.ensure_schema()
                 ours = row(name, "statetech (writer, CREATE, 2 tx at once)",
@@ -269,9 +262,6 @@ def main() -> None:
                 row(name, f"baseline: per-record MERGE ({count:,})", clock, count, ours)
                 store.clear()
                 store.close()
-            finally:
-                if server:
-                    server.stop()
         else:
             raise SystemExit(f"unknown store {name!r}; use embedded or neo4j")
     print(f"# load average after: {load_average()}", flush=True)

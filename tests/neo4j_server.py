@@ -444,6 +444,23 @@ class Neo4jServer:
             self._owns_data_dir = False
 
 
+@contextlib.contextmanager
+def neo4j_for_benchmark(**server_options) -> Iterator[Tuple[str, Optional[str], Optional[str]]]:
+    """(uri, user, password) of a Neo4j for a benchmark: the one NEO4J_URI names (NEO4J_USERNAME / NEO4J_PASSWORD),
+    or else a server started here with ``server_options`` (heap, pagecache_mb, ...) and stopped on leaving."""
+    uri = os.environ.get("NEO4J_URI")
+    if uri:
+        yield uri, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD")
+        return
+    server = Neo4jServer(**server_options)
+    server.start()
+    try:
+        user, password = server.auth or (None, None)
+        yield server.uri, user, password
+    finally:
+        server.stop()
+
+
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 

@@ -25,10 +25,15 @@ CURATED = Path(__file__).parent / "fixtures" / "curated"
 pytestmark = BROWSER_MARKS
 
 
-def _serve(graph):
+def _serve(path):
+    """(url, graph) of an explorer over the embedded store at ``path``, for a module fixture to yield from."""
     from statetech.web.server import serve_in_thread
 
-    return serve_in_thread(graph)
+    graph = Graph(GrafeoStore(path))
+    server = serve_in_thread(graph)
+    yield server.url.rstrip("/"), graph
+    server.stop()
+    graph.close()
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +42,7 @@ def seed_site(tmp_path_factory):
     path = tmp_path_factory.mktemp("seeds") / "store.grafeo"
     with Graph(GrafeoStore(path)) as loader:
         load_files(loader, [shipped_seeds_path()])
-    graph = Graph(GrafeoStore(path))
-    server = _serve(graph)
-    yield server.url.rstrip("/"), graph
-    server.stop()
-    graph.close()
+    yield from _serve(path)
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +64,7 @@ def fixture_site(tmp_path_factory):
         loader.query("MATCH (a:Entity {id: '__proto__'}), (b:Entity {id: 'company:constructor'}) "
                      "CREATE (a)-[:SUBSIDIARY_OF {id: 'rel:__proto__', from: '__proto__', to: 'company:constructor', "
                      "sources: ['source:example-20250101-web-hostile'], confidence: 'alleged'}]->(b)", write=True)
-    graph = Graph(GrafeoStore(path))
-    server = _serve(graph)
-    yield server.url.rstrip("/"), graph
-    server.stop()
-    graph.close()
+    yield from _serve(path)
 
 
 @pytest.fixture(scope="module")
@@ -242,11 +239,7 @@ def walkout_site(tmp_path_factory):
     path = tmp_path_factory.mktemp("walkout") / "store.grafeo"
     with Graph(GrafeoStore(path)) as loader:
         loader.load(walkout_records())
-    graph = Graph(GrafeoStore(path))
-    server = _serve(graph)
-    yield server.url.rstrip("/"), graph
-    server.stop()
-    graph.close()
+    yield from _serve(path)
 
 
 def test_expanding_a_big_hub_draws_its_relationships_in_storage_order(tab, walkout_site):
