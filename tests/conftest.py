@@ -21,6 +21,19 @@ SHARED_FIXTURES = TESTS.parent.parent / "shared" / "fixtures"
 BACKENDS = ("embedded", "neo4j")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Imports cache the seeds' alias table under $XDG_CACHE_HOME (loaders/resolve.py); the suite, and every command
+    it runs, keeps that cache in a temporary folder instead of the user's home."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         callspec = getattr(item, "callspec", None)
