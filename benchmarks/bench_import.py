@@ -1,7 +1,7 @@
 """Generate a USAspending award-summary file and import it into each store: rows per second and peak memory.
 
     python benchmarks/bench_import.py [--rows 100000,1000000] [--stores embedded,neo4j] [--keep DIR] [--dry-run]
-                                      [--baseline-rev REV | --no-baseline]
+                                      [--baseline-rev REV[,REV...] | --no-baseline]
 
 The file has the exact 286-column header of a USAspending Contracts Prime Award Summaries download and synthetic
 rows (never loaded as facts): 60 sub-agencies under 12 agencies, 20,000 recipients (a few with curated names, so
@@ -11,10 +11,15 @@ the file grows because rows stream and only the resolution maps (bounded by dist
 rows) are kept. For Neo4j the figure is the importing Python process; the server runs in its own JVM (tests/
 neo4j_server.py, or NEO4J_URI if set).
 
-Baseline, in the same run: the same import by the previous implementation (the importer as of commit
-``--baseline-rev``, before the write path moved into graph/ and rows were parsed once), extracted with
-``git archive`` into a temporary folder and run in its own child process on the same file and store. The load
-average is printed before and after.
+Baseline, in the same run: the same import by a previous implementation (by default the importer as of commit
+``BASELINE_REV``, before the write path moved into graph/ and rows were parsed once; several revisions may be given,
+e.g. ``--baseline-rev 12b0ffc,HEAD`` to also compare with the last commit), extracted with ``git archive`` into a
+temporary folder and run in its own child process on the same file and store. ``--baseline-loaders-only`` takes only
+loaders/ from the revision and graph/ (writer, stores) from the working tree: the importer's own change, measured
+while the writer changes too. Each row prints wall rows/s and rows
+per CPU second of the importing process (the machine is shared: the CPU figure is the steadier one), the load
+average when it finished, and the issue's target beside it (TARGETS); the load average is also printed before and
+after, and the peak RSS of each size beside the smallest size's, to show memory staying flat as the file grows.
 """
 
 from __future__ import annotations
@@ -153,8 +158,12 @@ def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False, b
     store.close()
 
 
-def previous_implementation(rev: str, into: Path) -> Path:
-    """The importer as of ``rev``, importable as ``statetech`` from the returned folder (never the working tree)."""
+def previous_implementation(rev: str, into: Path, only_loaders: bool = False) -> Path:
+    """The importer as of ``rev``, importable as ``statetech`` from the returned folder (never the working tree).
+
+    ``only_loaders``: loaders/ as of ``rev`` and everything else (graph/ with its writer and stores) from the working
+    tree, so the comparison measures the importer's own change, not the writer's or the stores'.
+    """
     source = into / "src"
     source.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "statetech", "graph", "loaders", "seeds",
@@ -166,11 +175,13 @@ def previous_implementation(rev: str, into: Path) -> Path:
     for name in ("graph", "loaders", "seeds", "queries"):
         link = package / name
         if not link.exists():
-            link.symlink_to(source / name)
+            link.symlink_to(source / name if name == "loaders" or not only_loaders else ROOT / name)
     return into / "pkg"
 
 
 BASELINE_REV = "12b0ffc272237341be56d80d861d8821aaf015dc"  # before issue 10: two write paths, rows parsed 4 times
+# issue 10's targets for the 286-column award file, rows per second
+TARGETS = {"dry-run": 10_000, "store": 5_000}
 
 
 def main() -> None:
@@ -180,7 +191,10 @@ def main() -> None:
     parser.add_argument("--keep", metavar="DIR", help="keep the generated files here")
     parser.add_argument("--dry-run", action="store_true",
                         help="measure the importer alone: check, parse and resolve every row, write nothing")
-    parser.add_argument("--baseline-rev", default=BASELINE_REV, help="git revision of the baseline importer")
+    parser.add_argument("--baseline-rev", default=BASELINE_REV,
+                        help="git revision(s) of the baseline importer, comma-separated")
+    parser.add_argument("--baseline-loaders-only", action="store_true",
+                        help="baselines take only loaders/ from their revision, graph/ from the working tree")
     parser.add_argument("--no-baseline", action="store_true", help="measure statetech only (e.g. at 1M rows)")
     parser.add_argument("--child", nargs=3, metavar=("STORE", "FILE", "DB"), help=argparse.SUPPRESS)
     parser.add_argument("--baseline-child", action="store_true", help=argparse.SUPPRESS)
@@ -195,11 +209,15 @@ def main() -> None:
     stores = args.stores.split(",")
     versions = [("statetech", None)]
     if not args.no_baseline:
-        versions.append((f"baseline {args.baseline_rev[:7]}", previous_implementation(args.baseline_rev,
-                                                                                     workdir / "baseline")))
+        only = args.baseline_loaders_only
+        for rev in args.baseline_rev.split(","):
+            versions.append((f"{'loaders' if only else 'baseline'} {rev[:7]}",
+                             previous_implementation(rev, workdir / f"baseline-{rev}{'-loaders' if only else ''}",
+                                                     only_loaders=only)))
+    peaks: dict[tuple[str, str], dict[int, int]] = {}
     print(f"# load average before: {_load_average()}", flush=True)
     print(f"{'importer':17} {'store':16} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MB':>12} "
-          f"{'statetech is':>13} {'rows/CPU-s':>11} {'load avg':>16}", flush=True)
+          f"{'statetech is':>13} {'rows/CPU-s':>11} {'load avg':>16} {'target rows/s':>14}", flush=True)
     for size in (int(s) for s in args.rows.split(",")):
         server = None
         env = dict(os.environ)
@@ -235,18 +253,27 @@ def main() -> None:
                               f"{proc.stderr[-3000:]}", flush=True)
                         continue
                     result = json.loads(proc.stdout.strip().splitlines()[-1])
-                    ratio = ""
+                    ratio = target = ""
                     if path is None:
                         ours = result["rows_per_s"]
+                        goal = TARGETS["dry-run" if args.dry_run else "store"]
+                        target = f"{goal:,} {'met' if ours >= goal else 'NOT met'}"
+                        peaks.setdefault((version, result["store"]), {})[size] = result["peak_rss_mb"]
                     elif ours:
                         ratio = f"{ours / result['rows_per_s']:12.2f}x"
                     print(f"{version:17} {result['store']:16} {result['rows']:>10,} {result['seconds']:>9,.1f} "
                           f"{result['rows_per_s']:>9,} {result['peak_rss_mb']:>12,} {ratio:>13} "
-                          f"{result['rows_per_cpu_s']:>11,} {result['load_average']:>16}", flush=True)
+                          f"{result['rows_per_cpu_s']:>11,} {result['load_average']:>16} {target:>14}", flush=True)
                     print(f"# {json.dumps(result)}", flush=True)
         finally:
             if server:
                 server.stop()
+    for (version, store_name), by_size in peaks.items():
+        if len(by_size) > 1:
+            smallest = min(by_size)
+            print(f"# peak RSS, {version} {store_name}: " + ", ".join(
+                f"{size:,} rows {mb:,} MB ({mb / by_size[smallest]:.2f}x the {smallest:,}-row figure)"
+                for size, mb in sorted(by_size.items())), flush=True)
     print(f"# load average after: {_load_average()}", flush=True)
 
 

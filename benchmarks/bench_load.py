@@ -3,7 +3,9 @@
     python benchmarks/bench_load.py [--nodes 100000] [--relationships 300000] [--stores embedded,neo4j]
                                     [--naive-sample 4000]
 
-Every figure is printed beside baselines measured in the same run, on the same records, into an emptied store:
+Every figure is printed beside baselines measured in the same run, on the same records, into an emptied store. The
+baselines write the very rows statetech's writer prepared (captured from its run, see ``_rows``), so every path
+stores the same graph; their clocks start from those prepared rows, statetech's from the RecordSet:
 
 * embedded: statetech's path (``Graph.load``: the writer and the engine's native bulk calls) against (a) the same
   batches written as the MERGE upserts of ``cypher.upsert_nodes`` / ``upsert_relationships`` (the previous path,
@@ -12,28 +14,34 @@ Every figure is printed beside baselines measured in the same run, on the same r
   ``batch_create_edges``) with nothing else done - no path through the engine's Python API is faster;
 * neo4j: statetech's path (the writer: CREATE for records known to be new, properties replaced by id for the others,
   two write transactions at once on disjoint batches during a first load, the driver's Rust codec) against (a) the
-  best-practice batched write: ``UNWIND`` batches of 10,000 rows inside
-  ``execute_write``, ``MERGE`` on the id (nodes, then relationships between ``MATCH``ed ends) and ``SET += props``;
+  best-practice batched write: ``UNWIND`` batches of 10,000 rows inside ``execute_write``, ``MERGE`` on the id
+  (nodes, then relationships between ``MATCH``ed ends) and ``SET += props``;
   and (b) a per-record loop: one ``MERGE`` per record, each in its own ``execute_write``, timed on the first
-  ``--naive-sample`` records (a whole run would take a quarter of an hour) and reported as elements/s.
+  ``--naive-sample`` records (a whole run would take a quarter of an hour) and reported as elements/s (beside the
+  median of statetech's rounds). Whichever path runs first on a fresh server may pay for warming it, so each
+  path first loads the graph once untimed, then ``--rounds`` rounds alternate which goes first, each path into an
+  emptied database; every round and the median of the per-round ratios are printed.
 
 Neo4j is NEO4J_URI, or a server started by tests/neo4j_server.py. Figures are printed, not asserted: this is a
 benchmark, not a test. The load average is printed before and after. Beside the wall-clock rate, the CPU seconds this
 process spent (``time.process_time``, every thread) and elements per CPU second are printed: the embedded engine runs
 in this process on one core, so on a machine shared with other work that column is the one to compare between runs
-(on an idle machine the two agree). For Neo4j most of the work is in the server, so its CPU column is only the
-client's share.
+(on an idle machine the two agree). For Neo4j most of the work is in the server, so when the server is a local
+process its CPU seconds (read from /proc) are added to the client's.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -45,7 +53,6 @@ from statetech.graph import cypher  # noqa: E402
 from statetech.graph.api import Graph  # noqa: E402
 from statetech.graph.model import ENTITY_LABEL, SOURCE_LABEL  # noqa: E402
 from statetech.graph.store import GrafeoStore, Neo4jStore  # noqa: E402
-from statetech.graph.writer import record_properties  # noqa: E402
 
 BASELINE_BATCH = 10_000
 
@@ -66,40 +73,99 @@ def verify(store, nodes: int, relationships: int) -> None:
     assert (counted, rels) == (nodes, relationships), (counted, rels, nodes, relationships)
 
 
+def server_pid(uri: str) -> int | None:
+    """The pid of the local process listening on ``uri``'s port (a Neo4j on this machine), or None.
+
+    Its CPU seconds are read from /proc around each timed part: on a machine shared with other work, the server's
+    and this process's CPU per element compare two write paths far more steadily than the wall clock does.
+    """
+    port = urlsplit(uri).port
+    if port is None or not Path("/proc/net/tcp").exists():
+        return None
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: listening
+                    inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                    return int(proc.name)
+    return None
+
+
+def _process_cpu(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, every thread
+
+
 class Clock:
-    """Wall-clock and process CPU seconds of one timed part."""
+    """Wall-clock and process CPU seconds of one timed part, and the CPU seconds of ``Clock.server`` (a local
+    Neo4j's pid, when known) in the same span."""
+
+    server: int | None = None
 
     def __enter__(self) -> Clock:
         self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.server_cpu = _process_cpu(self.server)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+        self.server_cpu = _process_cpu(self.server) - self.server_cpu
 
 
-def statetech_path(store, records, batch: int) -> Clock:
+def statetech_path(store, records, batch: int, capture: list | None = None) -> Clock:
+    """``capture``: collects the batches the writer hands the store, so the baselines can write the same graph."""
     graph = Graph(store)
-    with Clock() as clock:
-        summary = graph.load(records, batch_size=batch, single_transaction=False)
+    if capture is not None:
+        write_batch = store.write_batch
+
+        def recording(prepared) -> None:
+            capture.append(prepared)
+            write_batch(prepared)
+
+        store.write_batch = recording  # on this instance only; removed below
+    try:
+        with Clock() as clock:
+            summary = graph.load(records, batch_size=batch, single_transaction=False)
+    finally:
+        if capture is not None:
+            del store.write_batch
     assert (summary.nodes, summary.relationships) == (len(records.nodes), len(records.relationships)), summary
     verify(store, len(records.nodes), len(records.relationships))
     return clock
 
 
-def _rows(records):
-    sources = [{"id": s.id, "props": record_properties(s)} for s in records.sources]
-    nodes = defaultdict(list)
-    for n in records.nodes:
-        nodes[n.kind].append({"id": n.id, "props": record_properties(n)})
-    rels = defaultdict(list)
-    for r in records.relationships:
-        rels[r.type].append({"id": r.key, "from": r.from_id, "to": r.to_id, "props": record_properties(r)})
+def _rows(batches) -> tuple[list, dict, dict]:
+    """(sources, node rows by kind, relationship rows by type) exactly as statetech's writer prepared them.
+
+    The writer stores more than a record's own fields (e.g. each record's newest-source date, see
+    graph/provenance.py), so the baselines write these rows, captured from statetech's run, and every path stores
+    the same graph. Their clocks start from the prepared rows: building them is timed for statetech only.
+    """
+    sources, nodes, rels = [], defaultdict(list), defaultdict(list)
+    for batch in batches:
+        assert not batch.changed_nodes and not batch.changed_relationships, "a first load only creates"
+        sources += batch.sources
+        for kind, rows in batch.new_nodes.items():
+            nodes[kind] += rows
+        for rel_type, rows in batch.new_relationships.items():
+            rels[rel_type] += rows
     return sources, nodes, rels
 
 
-def merge_upserts(store, records, batch: int) -> Clock:
+def merge_upserts(store, records, batches, batch: int) -> Clock:
     """The previous path: cypher.upsert_* MERGE statements, one transaction per batch."""
-    sources, nodes, rels = _rows(records)
+    sources, nodes, rels = _rows(batches)
     with Clock() as clock, store.writing():
         for i in range(0, len(sources), batch):
             store.write_transaction([(cypher.UPSERT_SOURCES, {"rows": sources[i:i + batch]})])
@@ -115,9 +181,12 @@ def merge_upserts(store, records, batch: int) -> Clock:
     return clock
 
 
-def engine_floor(store: GrafeoStore, records, batch: int) -> Clock:
-    """The native bulk calls alone, on properties prepared before the clock starts (the engine's own cost)."""
-    sources, nodes, rels = _rows(records)
+def engine_floor(store: GrafeoStore, records, batches, batch: int, save: bool = False) -> Clock:
+    """The native bulk calls alone, on properties prepared before the clock starts (the engine's own cost).
+
+    ``save``: the store is building a first load in memory (inside ``writing()``); saving it to the file is timed.
+    """
+    sources, nodes, rels = _rows(batches)
     db = store._open(writable=True)
     with Clock() as clock:
         for i in range(0, len(sources), batch):
@@ -132,6 +201,8 @@ def engine_floor(store: GrafeoStore, records, batch: int) -> Clock:
                  for rel_type, rows in rels.items() for r in rows]
         for i in range(0, len(edges), batch):
             db.batch_create_edges(edges[i:i + batch])
+        if save:
+            store._save_built()
     verify(store, len(records.nodes), len(records.relationships))
     return clock
 
@@ -144,8 +215,8 @@ MATCH (a:Entity {{id: row.from}}) MATCH (b:Entity {{id: row.to}})
 MERGE (a)-[r:{type} {{id: row.id}}]->(b) SET r += row.props"""
 
 
-def best_practice_unwind(store: Neo4jStore, records) -> Clock:
-    sources, nodes, rels = _rows(records)
+def best_practice_unwind(store: Neo4jStore, records, batches) -> Clock:
+    sources, nodes, rels = _rows(batches)
     driver = store._driver
 
     def write(query: str, rows: list) -> None:
@@ -169,9 +240,9 @@ def _best_practice_batches(write, sources, nodes, rels) -> None:
             write(BEST_PRACTICE_RELATIONSHIPS.format(type=rel_type), rows[i:i + BASELINE_BATCH])
 
 
-def per_record_loop(store: Neo4jStore, records, sample: int) -> tuple[Clock, int]:
+def per_record_loop(store: Neo4jStore, batches, sample: int) -> tuple[Clock, int]:
     """One MERGE per record, each in its own write transaction: nodes, then relationships among them."""
-    sources, nodes, rels = _rows(records)
+    sources, nodes, rels = _rows(batches)
     node_rows = [(kind, row) for kind, rows in nodes.items() for row in rows][: sample // 4]
     chosen = {row["id"] for _, row in node_rows}
     rel_rows = [(t, row) for t, rows in rels.items() for row in rows
@@ -188,6 +259,51 @@ MERGE (a)-[r:{type} {{id: $id}}]->(b) SET r += $props"""
     return clock, len(node_rows) + len(rel_rows)
 
 
+NEO4J_PATHS = (("statetech (writer, CREATE, 2 tx at once)", "ours"),
+               ("baseline: UNWIND 10k MERGE, execute_write", "unwind"))
+
+
+def neo4j_rounds(store: Neo4jStore, records, args, row, total: int) -> None:
+    """statetech's path and the UNWIND baseline, each into an emptied database, in alternating order.
+
+    A fresh server is slower for whichever path runs first (query plans compiled, the JVM's code warmed, store
+    files grown), so each path first loads the whole graph once untimed, and the rounds then alternate which path
+    goes first. The ratio is taken within each round (both paths under the same load) and the median is printed.
+    """
+    batches: list = []  # what statetech's writer prepares, captured in its warm-up, for the baselines
+
+    def run(path: str) -> Clock:
+        store.clear()
+        if path == "ours":
+            return statetech_path(store, records, args.batch, None if batches else batches)
+        return best_practice_unwind(store, records, batches)
+
+    for label, path in NEO4J_PATHS:
+        clock = run(path)
+        print(f"# warm-up (not counted): {label.split(' (')[0].split(':')[0]} {clock.wall:.1f} s", flush=True)
+    ours_rates, ours_cpu_rates, base_rates, ratios, cpu_ratios = [], [], [], [], []
+    for n in range(1, args.rounds + 1):
+        order = NEO4J_PATHS if n % 2 else NEO4J_PATHS[::-1]
+        print(f"# round {n}: {' first, then '.join(p for _, p in order)}; load average {load_average()}", flush=True)
+        clocks = {path: run(path) for _, path in order}
+        ours = row("neo4j", NEO4J_PATHS[0][0], clocks["ours"], total)
+        base = row("neo4j", NEO4J_PATHS[1][0], clocks["unwind"], total, ours)
+        ours_rates.append(ours[0])
+        ours_cpu_rates.append(ours[1])
+        base_rates.append(base[0])
+        ratios.append(ours[0] / base[0])
+        cpu_ratios.append(ours[1] / base[1])
+    print(f"# neo4j median of {args.rounds} rounds: statetech {statistics.median(ours_rates):,.0f} elements/s, "
+          f"UNWIND baseline {statistics.median(base_rates):,.0f} elements/s; statetech is "
+          f"{statistics.median(ratios):.2f}x the baseline (median of the per-round ratios; each round: "
+          f"{', '.join(f'{r:.2f}x' for r in ratios)}); per cpu second {statistics.median(cpu_ratios):.2f}x "
+          f"({', '.join(f'{r:.2f}x' for r in cpu_ratios)}); load average {load_average()}", flush=True)
+    store.clear()
+    clock, count = per_record_loop(store, batches, args.naive_sample)
+    row("neo4j", f"baseline: per-record MERGE ({count:,})", clock, count,
+        (statistics.median(ours_rates), statistics.median(ours_cpu_rates)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=100_000)
@@ -196,6 +312,10 @@ def main() -> None:
     parser.add_argument("--stores", default="embedded,neo4j")
     parser.add_argument("--naive-sample", type=int, default=4_000,
                         help="records timed for the per-record MERGE loop (Neo4j)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="Neo4j: timed rounds after the warm-up, alternating which path goes first")
+    parser.add_argument("--pagecache-mb", type=int, default=1024,
+                        help="Neo4j started here: page cache (MiB), large enough to hold the whole graph")
     args = parser.parse_args()
 
     print(f"# load average before: {load_average()}", flush=True)
@@ -209,7 +329,7 @@ def main() -> None:
 
     def row(store_name: str, path: str, clock: Clock, count: int,
             ours: tuple[float, float] | None = None) -> tuple[float, float]:
-        rate, cpu_rate = count / clock.wall, count / clock.cpu
+        rate, cpu_rate = count / clock.wall, count / (clock.cpu + clock.server_cpu)
         ratio = f"{ours[0] / rate:12.2f}x" if ours is not None else f"{'':>13}"
         cpu_ratio = f"{ours[1] / cpu_rate:12.2f}x" if ours is not None else f"{'':>13}"
         print(f"{store_name:9} {path:38} {clock.wall:8.1f} {rate:11,.0f} {ratio} {clock.cpu:7.1f} {cpu_rate:10,.0f} "
@@ -220,46 +340,56 @@ def main() -> None:
         if name == "embedded":
             with tempfile.TemporaryDirectory() as tmp:
                 store = GrafeoStore(Path(tmp) / "ours.grafeo")
+                rss_before = _rss_mb()
+                # A first load into a new file: built in memory and saved to the file, the save inside the clock.
+                ours = row(name, "statetech (writer, native bulk, save)", statetech_path(store, records, args.batch),
+                           total)
+                rss_grew = _rss_mb() - rss_before
                 with store.writing():
-                    store.ensure_schema()
-                    rss_before = _rss_mb()
-                    ours = row(name, "statetech (writer, native bulk)", statetech_path(store, records, args.batch),
-                               total)
                     usage = store.memory_usage()
                     per_element = usage["total_bytes"] / total
                     print(f"# embedded memory: engine estimate {per_element:,.0f} bytes per element "
                           f"({usage['total_bytes'] / 1e6:,.0f} MB for {total:,}); process peak RSS grew "
-                          f"{_rss_mb() - rss_before:,.0f} MB; the default budget ({usage['budget_bytes'] / 1e9:.1f} GB "
+                          f"{rss_grew:,.0f} MB; the default budget ({usage['budget_bytes'] / 1e9:.1f} GB "
                           f"on this machine) holds about {usage['budget_bytes'] / per_element / 1e6:,.0f}M elements",
                           flush=True)
                 store.close()
+                # The rows for the baselines, captured from a second, untimed statetech load (not from the timed one:
+                # holding them would have counted in its memory figure).
+                batches: list = []
+                capture = GrafeoStore(Path(tmp) / "capture.grafeo")
+                statetech_path(capture, records, args.batch, batches)
+                capture.close()
                 store = GrafeoStore(Path(tmp) / "merge.grafeo")
                 with store.writing():
                     store.ensure_schema()
-                    row(name, "baseline: MERGE upserts, Cypher", merge_upserts(store, records, args.batch), total,
-                        ours)
+                    row(name, "baseline: MERGE upserts, Cypher", merge_upserts(store, records, batches, args.batch),
+                        total, ours)
                 store.close()
                 store = GrafeoStore(Path(tmp) / "floor.grafeo")
                 with store.writing():
                     store.ensure_schema()
-                    row(name, "floor: native bulk calls alone", engine_floor(store, records, args.batch), total,
-                        ours)
+                    row(name, "floor: native bulk calls alone, file", engine_floor(store, records, batches, args.batch),
+                        total, ours)
+                store.close()
+                store = GrafeoStore(Path(tmp) / "floor-memory.grafeo")
+                with store.writing():  # a new file: the bulk calls go to the in-memory database, then the save
+                    row(name, "floor: the same in memory, then save",
+                        engine_floor(store, records, batches, args.batch, save=True), total, ours)
                 store.close()
         elif name == "neo4j":
             from neo4j_server import neo4j_for_benchmark
 
-            with neo4j_for_benchmark(heap=os.environ.get("STATETECH_BENCH_HEAP", "3g")) as (uri, user, password):
+            with neo4j_for_benchmark(heap=os.environ.get("STATETECH_BENCH_HEAP", "3g"),
+                                     pagecache_mb=args.pagecache_mb) as (uri, user, password):
                 store = Neo4jStore(uri, user=user, password=password)
+                Clock.server = server_pid(uri)
+                print(f"# neo4j: cpu s is this process's and the server's (pid {Clock.server}) together"
+                      if Clock.server else "# neo4j: the server's pid is unknown (not local?): cpu s is this "
+                      "process's only", flush=True)
                 store.clear()
                 store.ensure_schema()
-                ours = row(name, "statetech (writer, CREATE, 2 tx at once)",
-                           statetech_path(store, records, args.batch), total)
-                store.clear()
-                row(name, "baseline: UNWIND 10k MERGE, execute_write", best_practice_unwind(store, records), total,
-                    ours)
-                store.clear()
-                clock, count = per_record_loop(store, records, args.naive_sample)
-                row(name, f"baseline: per-record MERGE ({count:,})", clock, count, ours)
+                neo4j_rounds(store, records, args, row, total)
                 store.clear()
                 store.close()
         else:

@@ -42,8 +42,12 @@ PATTERNS = (("Agency", "AWARDED", "Contract", 3), ("Contract", "AWARDED_TO", "Co
 def synthetic_records(n_nodes: int, n_relationships: int, seed: int = 7, n_sources: int = 1000) -> RecordSet:
     """A reproducible RecordSet of about ``n_nodes`` nodes and exactly ``n_relationships`` relationships."""
     rng = random.Random(seed)
+    # Publication dates spread over 2010-2026 (records/newest sorts by them), from a generator of their own so the
+    # rest of the graph is the same as before they were spread.
+    dates = random.Random(seed + 1)
     sources = [Source(id=f"source:synthetic-{i}", url=f"https://example.org/synthetic/{i}",
-                      title=f"Synthetic source {i}", publisher="Synthetic", published="2024-01-01")
+                      title=f"Synthetic source {i}", publisher="Synthetic",
+                      published=f"{dates.randint(2010, 2026)}-{dates.randint(1, 12):02d}-{dates.randint(1, 28):02d}")
                for i in range(n_sources)]
     ids: dict[str, list[str]] = {kind: [] for kind, _ in MIX}
     nodes = []

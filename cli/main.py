@@ -196,6 +196,26 @@ def stats(app: AppContext, fmt: str) -> None:
         click.echo(format_stats(result, graph.location))
 
 
+@cli.group()
+def db() -> None:
+    """Maintenance of the store itself."""
+
+
+@db.command("refresh")
+@pass_app
+def db_refresh(app: AppContext) -> None:
+    """Recompute the provenance fields records/unsourced and records/newest read.
+
+    Once for a store written by an older statetech (those queries refuse it until then), and after editing records
+    outside statetech (e.g. in Neo4j Browser). Only fields that differ are written; running it again changes nothing.
+    """
+    graph = app.graph()
+    done = graph.refresh_provenance()
+    click.echo(f"refreshed {graph.location}: read {done.entities_read} entities and {done.relationships_read} "
+               f"relationships; updated {done.entities} entities, {done.relationships} relationships and "
+               f"{done.markers} relationship summaries")
+
+
 @cli.command()
 @click.option("--out", "-o", type=OutputPath(), default="statetech-demo.html", show_default=True,
               help="HTML map to write.")

@@ -18,6 +18,7 @@ from statetech.graph.subgraph import Subgraph, SubgraphEdge, SubgraphNode
 
 if TYPE_CHECKING:  # the record classes need pydantic, which commands that only read never import
     from statetech.graph.model import RecordSet
+    from statetech.graph.provenance import RefreshSummary
     from statetech.graph.writer import ImportCounts, RecordBatch
 
 
@@ -162,6 +163,13 @@ class Graph:
 
     def clear(self) -> int:
         return self.store.clear()
+
+    def refresh_provenance(self) -> RefreshSummary:
+        """Recompute every provenance field statetech keeps at write time (records/unsourced and records/newest read
+        them): once for a store written by an older statetech, and after edits made outside statetech."""
+        from statetech.graph.provenance import refresh
+
+        return refresh(self.store)
 
     # -- reading ---------------------------------------------------------------------------------------------------
 

@@ -138,7 +138,26 @@ def write_import_files(records: RecordSet, directory: str | os.PathLike) -> Impo
 
 def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relationships: list[Any]) -> ImportFiles:
     from statetech.graph import cypher
+    from statetech.graph.provenance import FORMAT_ID, FORMAT_VERSION, Markers, derive, field_values
     from statetech.graph.writer import record_properties
+
+    # The provenance fields the writer stores (statetech.graph.provenance): the database is new, so the records'
+    # own sources are all the graph has, and every start node's summary is known from the relationships here.
+    dates = {s.id: s.published for s in sources}
+    markers: dict[str, Markers] = {}
+    for rel in relationships:
+        markers.setdefault(rel.from_id, Markers()).add(*derive(rel.sources, dates))
+    summaries = {node_id: m.props() for node_id, m in markers.items()}
+
+    def with_fields(props: dict[str, Any], cited: list[str]) -> dict[str, Any]:
+        props.update((k, v) for k, v in field_values(*derive(cited, dates)).items() if v is not None)
+        return props
+
+    def node_properties(node: Any) -> dict[str, Any]:
+        return with_fields({**record_properties(node), **summaries.get(node.id, {})}, node.sources)
+
+    def relationship_properties(rel: Any) -> dict[str, Any]:
+        return with_fields(record_properties(rel), rel.sources)
 
     directory.mkdir(parents=True, exist_ok=True)
     files = ImportFiles(directory.resolve())
@@ -158,7 +177,7 @@ def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relation
     for kind, group in sorted(by_kind.items()):
         labels = f"{ENTITY_LABEL}{ARRAY_DELIMITER}{checked_label(kind)}"  # several labels: the array delimiter
         path = files.directory / f"nodes-{kind.lower()}.csv"
-        files.multiline |= _write_group(path, group, record_properties, [f"id:ID({ENTITY_ID_SPACE})", ":LABEL"],
+        files.multiline |= _write_group(path, group, node_properties, [f"id:ID({ENTITY_ID_SPACE})", ":LABEL"],
                                         lambda n, labels=labels: [n.id, labels])
         files.node_files.append(path)
         files.nodes += len(group)
@@ -166,7 +185,7 @@ def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relation
         checked_rel_type(rel_type)
         path = files.directory / f"relationships-{rel_type.lower()}.csv"
         files.multiline |= _write_group(
-            path, group, record_properties,
+            path, group, relationship_properties,
             [f":START_ID({ENTITY_ID_SPACE})", f":END_ID({ENTITY_ID_SPACE})", ":TYPE"],
             lambda r: [r.from_id, r.to_id, r.type])
         files.relationship_files.append(path)
@@ -174,6 +193,8 @@ def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relation
 
     files.schema_file = files.directory / SCHEMA_FILE
     statements = [*cypher.schema_statements(), cypher.AWAIT_INDEXES]
+    if nodes:  # the store's format marker, as the writer leaves it after a first load
+        statements.append(cypher.store_format_statement(FORMAT_ID, FORMAT_VERSION))
     files.schema_file.write_text("".join(f"{statement};\n" for statement in statements), encoding="utf-8")
     files._write_manifest()
     return files

@@ -27,7 +27,7 @@ from statetech.graph.vocabulary import NODE_KIND_NAMES as NODE_KINDS, kind_of_id
 
 PARAM_TYPES = ("string", "int", "float", "date", "bool", "list", "entity")
 LIST_ITEM_TYPES = ("string", "int", "float", "date", "bool")
-HEADER_KEYS = ("name", "title", "description", "params", "returns", "writes")
+HEADER_KEYS = ("name", "title", "description", "params", "returns", "writes", "derived_fields")
 PARAM_KEYS = ("type", "required", "default", "choices", "help", "kind", "items")
 # Engine names a variant file may carry, mapped to the store backend that runs it.
 VARIANT_ENGINES = {"grafeo": "embedded"}
@@ -151,6 +151,9 @@ class StoredQuery:
     path: Path
     body_line: int
     writes: bool = False
+    # reads the provenance fields statetech keeps at write time (statetech.graph.provenance): refused on a store
+    # without them, which would answer wrongly
+    derived_fields: bool = False
     variants: dict[str, str] = field(default_factory=dict)
     variant_paths: dict[str, Path] = field(default_factory=dict)
 
@@ -224,6 +227,9 @@ def parse_query_file(path: Path, namespace_root: Path) -> StoredQuery:
     writes = meta.get("writes", False)
     if not isinstance(writes, bool):
         problems.append(Problem(where, _header_line(lines, "writes"), "'writes' must be true or false"))
+    derived = meta.get("derived_fields", False)
+    if not isinstance(derived, bool):
+        problems.append(Problem(where, _header_line(lines, "derived_fields"), "'derived_fields' must be true or false"))
     if not body.strip():
         problems.append(Problem(where, body_start + 1, "no Cypher below the header",
                                 hint="write the query after the '//' header lines"))
@@ -238,7 +244,7 @@ def parse_query_file(path: Path, namespace_root: Path) -> StoredQuery:
     query = StoredQuery(
         name=expected_name, title=str(meta.get("title") or ""), description=str(meta.get("description") or ""),
         params=params, returns=list(returns), body=body, path=path, body_line=body_start + 1,
-        writes=writes is True,
+        writes=writes is True, derived_fields=derived is True,
     )
     for variant in sorted(path.parent.glob(path.stem + ".*.cypher")):
         engine = variant.name[len(path.stem) + 1: -len(".cypher")]
@@ -440,6 +446,10 @@ class Catalog:
     def run(self, graph, name: str, params: dict[str, Any] | None = None):
         """Bind, resolve entity parameters, and run in a read transaction unless the query declares ``writes``."""
         query, bound = self.bind(graph, name, params)
+        if query.derived_fields:
+            from statetech.graph.provenance import check
+
+            check(graph.store)
         return graph.query(query.text_for(graph.store.backend), bound, write=query.writes)
 
 

@@ -13,7 +13,10 @@ from collections.abc import Collection
 
 from statetech.graph.vocabulary import (
     ENTITY_LABEL,
+    FORMAT_LABEL,
+    FORMAT_PROPERTY,
     NODE_KIND_NAMES,
+    PROVENANCE_PROPERTIES,
     RELATIONSHIP_TYPES,
     SEARCH_TEXT,
     SOURCE_LABEL,
@@ -46,7 +49,22 @@ def schema_statements() -> list[str]:
     statements.append(f"CREATE INDEX contract_obligated IF NOT EXISTS FOR (n:{checked_label('Contract')}) "
                       "ON (n.obligated_usd)")
     statements.extend(neo4j_search_indexes())
+    statements.extend(neo4j_provenance_indexes())
     return statements
+
+
+def neo4j_provenance_indexes() -> list[str]:
+    """Neo4j-only range indexes on the provenance fields (statetech.graph.provenance) that records/unsourced and
+    records/newest find their rows through: records flagged missing a source, entities by newest source (index order
+    serves the ORDER BY ... LIMIT), start nodes by their relationships' summary. The embedded engine scans entities
+    for these instead (tens of ms at 1M nodes), which costs less than maintaining five more indexes on every write."""
+    return [f"CREATE INDEX entity_{name} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.{name})"
+            for name in PROVENANCE_PROPERTIES]
+
+
+def neo4j_only_indexes() -> list[str]:
+    """The statements of :func:`schema_statements` the embedded store skips."""
+    return [*neo4j_search_indexes(), *neo4j_provenance_indexes()]
 
 
 # After a bulk import (statetech.graph.bulk) the schema is created on a full database: its indexes fill in the
@@ -56,6 +74,7 @@ AWAIT_INDEXES = "CALL db.awaitIndexes(600)"
 # Names of the Neo4j search indexes that stored queries call by name (db.index.fulltext.query*).
 CITATIONS_INDEX = "entity_citations"
 RELATIONSHIP_CITATIONS_INDEX = "relationship_citations"
+RELATIONSHIP_HISTORY_INDEX = "relationship_history"
 
 
 def neo4j_search_indexes() -> list[str]:
@@ -67,6 +86,9 @@ def neo4j_search_indexes() -> list[str]:
       ``sources`` and ``confidence`` of every entity and relationship: which records cite a source, or are alleged,
       becomes an index lookup (sources/supports, records/alleged). Relationship property indexes are per type in
       Neo4j; a full-text index is the one kind that covers every type at once.
+    * The same on every relationship's ``added`` and ``updated`` days (one term each, so a Lucene range of terms
+      selects the days on or before, or after, a date), and range indexes on the entities' days (read in order):
+      records/known-on and records/new-since. Their embedded forms scan, which these indexes would not speed up.
     """
     keyword = "OPTIONS {indexConfig: {`fulltext.analyzer`: 'keyword'}}"
     rel_types = "|".join(checked_rel_type(t) for t in RELATIONSHIP_TYPES)
@@ -76,6 +98,10 @@ def neo4j_search_indexes() -> list[str]:
         f"ON EACH [n.sources, n.confidence] {keyword}",
         f"CREATE FULLTEXT INDEX {RELATIONSHIP_CITATIONS_INDEX} IF NOT EXISTS FOR ()-[r:{rel_types}]-() "
         f"ON EACH [r.sources, r.confidence] {keyword}",
+        f"CREATE FULLTEXT INDEX {RELATIONSHIP_HISTORY_INDEX} IF NOT EXISTS FOR ()-[r:{rel_types}]-() "
+        f"ON EACH [r.added, r.updated] {keyword}",
+        f"CREATE INDEX entity_added IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.added)",
+        f"CREATE INDEX entity_updated IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.updated)",
     ]
 
 
@@ -770,4 +796,151 @@ OPTIONAL MATCH (s:Source)
 WHERE s.id IN a.sources
 RETURN a.id AS id, a.name AS name, a.start_date AS date, companies, collect(DISTINCT s.url) AS urls
 ORDER BY id
+"""
+
+
+# --- provenance fields derived at write time (statetech.graph.provenance) -------------------------------------------
+# Every entity and relationship stores what records/unsourced and records/newest used to compute from its `sources`
+# at read time (missing_sources, newest_source), and every entity the summary of its outgoing relationships' values
+# (out_newest, out_undated, out_missing_sources), so those queries find relationships by expanding a few start nodes
+# instead of reading every relationship. The values are computed in Python (statetech.graph.provenance); these
+# statements only read what that needs and write the results back. A null value removes the property on both stores.
+
+STORE_FORMAT = f"MATCH (m:{FORMAT_LABEL}) RETURN m.{FORMAT_PROPERTY} AS version LIMIT 1"
+
+WRITE_STORE_FORMAT = f"""
+MERGE (m:{FORMAT_LABEL} {{id: $id}})
+SET m.{FORMAT_PROPERTY} = $version
+RETURN count(m) AS written
+"""
+
+
+def store_format_statement(format_id: str, version: int) -> str:
+    """WRITE_STORE_FORMAT with its two constants written in, for schema.cypher (statetech.graph.bulk), which
+    cypher-shell runs without parameters. Both values are statetech's own constants, never data."""
+    if not (isinstance(version, int) and format_id.replace(":", "").replace("-", "").isalnum()):
+        raise ValueError(f"not a format marker: {format_id!r} {version!r}")
+    return f"MERGE (m:{FORMAT_LABEL} {{id: '{format_id}'}}) SET m.{FORMAT_PROPERTY} = {version}"
+
+SOURCE_DATES = f"MATCH (s:{SOURCE_LABEL}) RETURN s.id AS id, s.published AS published"
+
+SOURCE_DATES_BY_IDS = f"""
+UNWIND $ids AS wanted
+MATCH (s:{SOURCE_LABEL} {{id: wanted}})
+RETURN s.id AS id, s.published AS published
+"""
+
+# The ids a store flags as missing today: a new Source with one of these ids changes the records that cite it.
+FLAGGED_ENTITY_MISSING = f"""
+MATCH (n:{ENTITY_LABEL})
+WHERE n.missing_sources IS NOT NULL
+RETURN n.missing_sources AS missing
+"""
+
+FLAGGED_RELATIONSHIP_MISSING = f"""
+MATCH (a:{ENTITY_LABEL})
+WHERE a.out_missing_sources = true
+MATCH (a)-[r]->(:{ENTITY_LABEL})
+WHERE r.missing_sources IS NOT NULL
+RETURN r.missing_sources AS missing
+"""
+
+ENTITY_IDS = f"MATCH (n:{ENTITY_LABEL}) RETURN n.id AS id"
+
+# What recomputing a record's fields reads: its cited sources and the fields stored now (only changes are written).
+_ENTITY_PROVENANCE_COLUMNS = ("n.id AS id, n.sources AS sources, n.newest_source AS newest_source, "
+                              "n.missing_sources AS missing_sources, n.out_newest AS out_newest, "
+                              "n.out_undated AS out_undated, n.out_missing_sources AS out_missing_sources")
+_RELATIONSHIP_PROVENANCE_COLUMNS = ("a.id AS start, id(r) AS rid, r.sources AS sources, "
+                                    "r.newest_source AS newest_source, r.missing_sources AS missing_sources")
+
+ENTITIES_PROVENANCE = f"""
+UNWIND $ids AS wanted
+MATCH (n:{ENTITY_LABEL} {{id: wanted}})
+RETURN {_ENTITY_PROVENANCE_COLUMNS}
+"""
+
+OUT_RELATIONSHIPS_PROVENANCE = f"""
+UNWIND $ids AS wanted
+MATCH (a:{ENTITY_LABEL} {{id: wanted}})-[r]->(:{ENTITY_LABEL})
+RETURN {_RELATIONSHIP_PROVENANCE_COLUMNS}
+"""
+
+# Records flagged missing one of $ids (a map {id: true}): a new Source with that id may complete them.
+ENTITIES_MISSING_ANY = f"""
+MATCH (n:{ENTITY_LABEL})
+WHERE n.missing_sources IS NOT NULL AND any(sid IN n.missing_sources WHERE $ids[toString(sid)])
+RETURN {_ENTITY_PROVENANCE_COLUMNS}
+"""
+
+RELATIONSHIPS_MISSING_ANY = f"""
+MATCH (a:{ENTITY_LABEL})
+WHERE a.out_missing_sources = true
+MATCH (a)-[r]->(:{ENTITY_LABEL})
+WHERE r.missing_sources IS NOT NULL AND any(sid IN r.missing_sources WHERE $ids[toString(sid)])
+RETURN {_RELATIONSHIP_PROVENANCE_COLUMNS}
+"""
+
+# Records citing one of $ids (a map {id: true}): a Source whose date changed. Rare, so a scan is acceptable here.
+ENTITIES_CITING_ANY = f"""
+MATCH (n:{ENTITY_LABEL})
+WHERE any(sid IN coalesce(n.sources, []) WHERE $ids[toString(sid)])
+RETURN {_ENTITY_PROVENANCE_COLUMNS}
+"""
+
+RELATIONSHIPS_CITING_ANY = f"""
+MATCH (a:{ENTITY_LABEL})-[r]->(:{ENTITY_LABEL})
+WHERE any(sid IN coalesce(r.sources, []) WHERE $ids[toString(sid)])
+RETURN {_RELATIONSHIP_PROVENANCE_COLUMNS}
+"""
+
+SET_ENTITY_PROVENANCE = f"""
+UNWIND $rows AS row
+MATCH (n:{ENTITY_LABEL} {{id: row.id}})
+SET n.newest_source = row.newest_source, n.missing_sources = row.missing_sources
+RETURN count(n) AS written
+"""
+
+# Relationships are found from their start node (a relationship scan is what these fields exist to avoid; hand-drawn
+# edges may have no id), each start node's fixes keyed by the engine's relationship id.
+SET_RELATIONSHIP_PROVENANCE = f"""
+UNWIND $groups AS g
+MATCH (a:{ENTITY_LABEL} {{id: g.start}})-[r]->(:{ENTITY_LABEL})
+WITH r, g.fixes[toString(id(r))] AS fix
+WHERE fix IS NOT NULL
+SET r.newest_source = fix.newest_source, r.missing_sources = fix.missing_sources
+RETURN count(r) AS written
+"""
+
+SET_MARKERS = f"""
+UNWIND $rows AS row
+MATCH (n:{ENTITY_LABEL} {{id: row.id}})
+SET n.out_newest = row.out_newest, n.out_undated = row.out_undated, n.out_missing_sources = row.out_missing_sources
+RETURN count(n) AS written
+"""
+
+# New relationships only add values, so a start node's summary grows by a maximum and two ORs, without reading its
+# other relationships (a hub with 100,000 awards would otherwise be read again for every batch of an import).
+RAISE_MARKERS = f"""
+UNWIND $rows AS row
+MATCH (n:{ENTITY_LABEL} {{id: row.id}})
+SET n.out_newest = CASE WHEN row.out_newest IS NULL OR (n.out_newest IS NOT NULL AND n.out_newest >= row.out_newest)
+                        THEN n.out_newest ELSE row.out_newest END,
+    n.out_undated = CASE WHEN row.out_undated THEN true ELSE n.out_undated END,
+    n.out_missing_sources = CASE WHEN row.out_missing_sources THEN true ELSE n.out_missing_sources END
+RETURN count(n) AS written
+"""
+
+# A replaced relationship may have lost the newest date its start node summarised (or a replaced entity lost the
+# summary itself): the summary is recomputed from every outgoing relationship.
+RECOMPUTE_MARKERS = f"""
+UNWIND $ids AS wanted
+MATCH (n:{ENTITY_LABEL} {{id: wanted}})
+OPTIONAL MATCH (n)-[r]->(:{ENTITY_LABEL})
+WITH n, max(CASE WHEN r.newest_source <> $undated THEN r.newest_source END) AS newest,
+     sum(CASE WHEN r.newest_source = $undated THEN 1 ELSE 0 END) AS undated,
+     sum(CASE WHEN r.missing_sources IS NOT NULL THEN 1 ELSE 0 END) AS missing
+SET n.out_newest = newest, n.out_undated = CASE WHEN undated > 0 THEN true END,
+    n.out_missing_sources = CASE WHEN missing > 0 THEN true END
+RETURN count(n) AS written
 """

@@ -444,7 +444,8 @@ def _relationship(rel_id: str, rel_type: str, direction: str, props: dict[str, A
         "role": props.get("role"),
         "notes": props.get("notes"),
         "sources": list(props.get("sources") or []),
-        "properties": {k: v for k, v in sorted(props.items()) if k not in _RELATIONSHIP_KEYS_SHOWN},
+        "properties": {k: v for k, v in sorted(props.items())
+                       if k not in _RELATIONSHIP_KEYS_SHOWN and k not in DERIVED_PROPERTIES},
     }
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from statetech.graph import cypher
 from statetech.graph.errors import QueryError, StatetechError, StoreUnavailable
+from statetech.graph.vocabulary import OUT_MISSING_SOURCES, OUT_UNDATED
 from statetech.graph.writer import WriteSummary  # what Graph.load returns; kept importable from here
 
 if TYPE_CHECKING:  # pydantic's record classes: only writes need them, and reads should not pay for the import
@@ -150,6 +151,11 @@ class GraphStore(ABC):
     def has_entities(self) -> bool:
         return bool(self.lookup(cypher.ANY_ENTITY, {}).rows)
 
+    def set_properties(self, query: str, params: dict[str, Any]) -> QueryResult:
+        """A write that only sets properties of stored records (the provenance fields, statetech.graph.provenance),
+        run between batched writes; a store that holds a write handle open may run it through that."""
+        return self.run_write(query, params)
+
     def existing_nodes(self, ids: list[str]) -> dict[str, str | None]:
         """Which of ``ids`` are stored: id -> its ``imported_from`` (None for a curated node)."""
         return {row["id"]: row["imported_from"] for row in self.lookup(cypher.EXISTING_NODES, {"ids": ids})}
@@ -254,7 +260,10 @@ class Neo4jStore(GraphStore):
     @staticmethod
     def _collect(result) -> QueryResult:
         keys = list(result.keys())
-        rows = [{k: normalise(record[k]) for k in keys} for record in result]
+        # Plain values are kept without a call each: a few thousand rows (sources/supports at 1M nodes) otherwise
+        # spend a third of their time here. Records are read as value lists (cheaper than one lookup per key).
+        rows = [{k: v if type(v) in _PLAIN_TYPES else normalise(v) for k, v in zip(keys, record.values())}
+                for record in result]
         return QueryResult(keys, rows)
 
     def _run(self, write: bool, query: str, params: dict[str, Any] | None) -> QueryResult:
@@ -367,6 +376,11 @@ def _neo4j_message(exc: Exception, write: bool) -> str:
     if not write and ("AccessMode" in code or "ForbiddenDueToTransactionType" in code or "read" in message.lower()
                       and "write" in message.lower()):
         return f"this query tries to write, but it ran read-only ({code}); use a write command to change data"
+    if "no such fulltext schema index" in message.lower():
+        # stored queries read indexes that statetech creates when it writes; a store last written by an older
+        # statetech (or filled by other tools) may lack the newer ones
+        return (f"Neo4j rejected the query: {message.splitlines()[0]}; this store lacks an index statetech creates "
+                "when it writes: run 'statetech db refresh' once to create it")
     return f"Neo4j rejected the query: {message.splitlines()[0] if message else code}"
 
 
@@ -423,6 +437,9 @@ class GrafeoStore(GraphStore):
         # id -> engine node id of nodes the batched path created or looked up lately, so the next batches' edges
         # find their ends without a query; forgotten on any other write, on reopening, and past a bound.
         self._internal_ids: dict[str, int] = {}
+        # While writing() builds a first load in memory: the file's own writable handle, held so that no other
+        # process opens the file meanwhile (see writing()).
+        self._file_db = None
         if self._path.exists() and self._path.is_dir():
             raise StoreUnavailable(f"{self._path} is a folder; give --db the path of a database file")
 
@@ -435,7 +452,8 @@ class GrafeoStore(GraphStore):
         return self._path
 
     def _open(self, writable: bool):
-        if self._db is not None and self._writable == writable:
+        if self._db is not None and (self._writable == writable or self._file_db is not None):
+            # (a first load being built in memory answers its reads too: reopening would drop it)
             return self._db
         self._close_db()
         try:
@@ -462,6 +480,9 @@ class GrafeoStore(GraphStore):
 
     def _close_db(self) -> None:
         self._internal_ids.clear()
+        if self._file_db is not None:  # closed while writing() built a first load in memory: nothing is saved
+            self._db.close()
+            self._db, self._file_db = self._file_db, None
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -517,9 +538,59 @@ class GrafeoStore(GraphStore):
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Keep the file open writable across many write calls (imports, benchmarks) instead of reopening."""
-        self._open(writable=True)
-        yield
+        """Keep the file open writable across many write calls (imports, benchmarks) instead of reopening.
+
+        Into a new or empty file the run is built in an in-memory database and saved over the file when it ends
+        (to a temporary file, then renamed into place): the engine's bulk calls are faster in memory and saving
+        beats the file-backed store's close (benchmarks/bench_load.py), and a run that fails leaves the file as
+        empty as it was. The file stays open writable meanwhile, so another process cannot write to it.
+        """
+        if self._file_db is not None:  # already building in memory
+            yield
+            return
+        db = self._open(writable=True)
+        if db.node_count or db.edge_count:
+            yield
+            return
+        self._internal_ids.clear()
+        self._file_db, self._db = db, self._grafeo.GrafeoDB()
+        try:
+            self.ensure_schema()
+            yield
+        except BaseException:
+            self._db.close()
+            self._db, self._file_db = self._file_db, None
+            self._internal_ids.clear()
+            raise
+        self._save_built()
+
+    def _save_built(self) -> None:
+        """Replace the (empty) file with the database built in memory by writing()."""
+        if self._file_db is None:
+            return
+        built, file_db = self._db, self._file_db
+        self._internal_ids.clear()
+        if not (built.node_count or built.edge_count):
+            built.close()
+            self._db, self._file_db = file_db, None
+            return
+        temporary = self._path.with_name(f".{self._path.name}.{os.getpid()}.saving")
+        try:
+            temporary.unlink(missing_ok=True)
+            built.save(str(temporary))
+        except BaseException as exc:
+            temporary.unlink(missing_ok=True)
+            built.close()
+            self._db, self._file_db = file_db, None
+            if isinstance(exc, self._grafeo.GrafeoError):
+                raise StoreUnavailable(f"cannot save the embedded store {self._path}: "
+                                       f"{str(exc).splitlines()[0]}") from exc
+            raise
+        built.close()
+        # Closing the file's handle checkpoints and removes its write-ahead log, so nothing replays over the new file.
+        file_db.close()
+        self._db, self._file_db = None, None
+        os.replace(temporary, self._path)
 
     def memory_usage(self) -> dict[str, int]:
         """The engine's own estimate of the heap it uses (``total_bytes``) and its memory budget
@@ -534,6 +605,13 @@ class GrafeoStore(GraphStore):
         if self._db is not None and self._writable:
             return self._execute(self._db, query, params)
         return self.run_read(query, params)
+
+    def set_properties(self, query: str, params: dict[str, Any]) -> QueryResult:
+        # Nothing is created or deleted, so the internal ids remembered for the next batch's edges stay valid
+        # (write_transaction forgets them).
+        if self._db is not None and self._writable:
+            return self._execute(self._db, query, params)
+        return self.run_write(query, params)
 
     def existing_relationships(self, rel_type: str, rows: list[dict[str, Any]]) -> dict[str, str | None]:
         # Dialect difference: no relationship-id index in Grafeo 0.6, so the lookup walks from the end with more
@@ -602,7 +680,7 @@ class GrafeoStore(GraphStore):
     def ensure_schema(self) -> None:
         db = self._open(writable=True)
         for statement in cypher.schema_statements():
-            if "()-[" in statement or statement in cypher.neo4j_search_indexes():
+            if "()-[" in statement or statement in cypher.neo4j_only_indexes():
                 # Dialect difference: Grafeo 0.6 has no relationship-property index syntax, nor TEXT/FULLTEXT index
                 # statements (stored queries that use those have an embedded form, see graph/catalog.py).
                 # Relationship MERGEs are anchored on both endpoints, which the node index below makes fast.
@@ -613,7 +691,10 @@ class GrafeoStore(GraphStore):
                 raise QueryError(f"embedded store could not create schema: {exc}") from exc
         # Dialect difference: Grafeo accepts CREATE CONSTRAINT but MERGE/MATCH on {id: ...} only becomes an index
         # lookup (instead of a scan, quadratic over a load) once a property index on 'id' exists.
-        for prop in ("id", "name"):
+        # The provenance flags (statetech.graph.provenance) are on the few start nodes that have such relationships:
+        # an index costs almost nothing to keep and turns records/unsourced's and records/newest's search for them
+        # from a scan of every entity into a lookup (the engine answers equality from a property index, not ranges).
+        for prop in ("id", "name", OUT_UNDATED, OUT_MISSING_SOURCES):
             if not db.has_property_index(prop):
                 db.create_property_index(prop)
 

@@ -40,6 +40,14 @@ class SubgraphEdge:
     target: str
     properties: dict[str, Any]
 
+    def __post_init__(self) -> None:
+        # As for nodes: the provenance fields kept at write time (statetech.graph.provenance) are not facts.
+        if not DERIVED_PROPERTIES.isdisjoint(self.properties):
+            properties = dict(self.properties)
+            for name in DERIVED_PROPERTIES:
+                properties.pop(name, None)
+            self.properties = properties
+
     @property
     def sources(self) -> list[str]:
         return list(self.properties.get("sources") or [])

@@ -123,7 +123,24 @@ def checked_rel_type(name: str) -> str:
 # from a text index; the embedded engine scans one string instead of folding the name and every alias per node), then
 # check the name and aliases themselves, so the stored copy only narrows the candidates and never decides a match.
 SEARCH_TEXT = "search_text"
-DERIVED_PROPERTIES = frozenset({SEARCH_TEXT})
+
+# Provenance summaries (statetech.graph.provenance keeps them right on every write): on every entity and relationship
+# the newest publication date of the sources it cites that are in the graph (UNDATED when those have no date; absent
+# when none is) and, only when some are not in the graph, the sorted missing ids; on every entity the summary of its
+# outgoing relationships' values, so those relationships are found from their start node.
+NEWEST_SOURCE = "newest_source"
+MISSING_SOURCES = "missing_sources"
+OUT_NEWEST = "out_newest"
+OUT_UNDATED = "out_undated"
+OUT_MISSING_SOURCES = "out_missing_sources"
+PROVENANCE_PROPERTIES = (NEWEST_SOURCE, MISSING_SOURCES, OUT_NEWEST, OUT_UNDATED, OUT_MISSING_SOURCES)
+DERIVED_PROPERTIES = frozenset({SEARCH_TEXT, *PROVENANCE_PROPERTIES})
+
+# A store whose provenance fields are kept by statetech holds one node of this label, written with its first records
+# (or by 'statetech db refresh'); a store written by an older statetech lacks it, and the queries reading the fields
+# refuse to answer from it.
+FORMAT_LABEL = "StatetechFormat"
+FORMAT_PROPERTY = "provenance_fields"
 
 
 def search_text(entity_id: str, name: str, aliases: list[str] | tuple[str, ...] = ()) -> str:

@@ -31,8 +31,19 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 
+from statetech.graph import cypher
 from statetech.graph.errors import StatetechError
-from statetech.graph.vocabulary import KIND_BY_PREFIX, is_allowed, with_derived
+from statetech.graph.provenance import (
+    FORMAT_ID,
+    FORMAT_VERSION,
+    UNDATED,
+    Markers,
+    ProvenanceKeeper,
+    derive,
+    recompute_markers,
+    write_format,
+)
+from statetech.graph.vocabulary import MISSING_SOURCES, NEWEST_SOURCE, KIND_BY_PREFIX, is_allowed, with_derived
 
 if TYPE_CHECKING:
     from statetech.graph.model import Node, RecordSet, Relationship, Source
@@ -167,9 +178,21 @@ class GraphWriter:
         self.counts = ImportCounts()
         self.summary = WriteSummary()
         self._properties = _no_properties if dry_run else record_properties
+        # Provenance fields (statetech.graph.provenance) are computed here for every record written; the summary
+        # of each entity's outgoing relationships is either given whole for a first load (precompute_markers) or
+        # raised / recomputed after each batch (_follow_up).
+        self._provenance = None if dry_run else ProvenanceKeeper(store)
+        self._precomputed: dict[str, dict[str, Any]] | None = None
+        self._needs_format = False
+        self._source_changes: tuple[set[str], set[str]] = (set(), set())
+        self._raise_markers: dict[str, Markers] = {}
+        self._recompute_markers: set[str] = set()
         self._reset()
 
     def _reset(self) -> None:
+        self._raise_markers = {}
+        self._recompute_markers = set()
+        self._source_changes = (set(), set())
         self._sources: dict[str, Source] = {}
         self._nodes: dict[str, Node] = {}
         self._relationships: dict[str, Relationship] = {}
@@ -201,6 +224,24 @@ class GraphWriter:
         if len(self) >= self.batch_size:
             self.flush()
 
+    def precompute_markers(self, records: RecordBatch) -> None:
+        """For a first load (no entity stored): every start node's summary of its outgoing relationships, from the
+        relationships about to be written, so it is stored with the node and no batch has to update it."""
+        keeper = self._provenance
+        if keeper is None:
+            return
+        keeper.sources_written(records.sources)
+        keeper.dates.ensure(sid for rel in records.relationships for sid in rel.sources or ())
+        markers: dict[str, Markers] = {}
+        dates = keeper.dates
+        for rel in records.relationships:
+            newest, missing = dates.derived(rel.sources)
+            markers.setdefault(rel.from_id, Markers()).add(newest, missing)
+        # sources_written above only looked at the records: the batches compare them with the store themselves
+        for source in records.sources:
+            dates.pop(source.id, None)
+        self._precomputed = {node_id: m.props() for node_id, m in markers.items()}
+
     def write(self, records: Iterable[RecordBatch]) -> None:
         # Everything alive when the write starts (a caller's RecordSet of a million records, the resolver's maps)
         # is moved out of the collector's sight: otherwise each full collection walks it again while the batches
@@ -211,6 +252,10 @@ class GraphWriter:
                 self.add(batch)
             self.flush()
             self._settle(final=True)
+            if self._needs_format:
+                # Only once every batch is in: a run cut off half way leaves a store the queries refuse until
+                # 'statetech db refresh'.
+                write_format(self.store)
         finally:
             self._settle(cancel=True, final=True)
             gc.unfreeze()
@@ -225,11 +270,26 @@ class GraphWriter:
             for key in list(islice(self._would_exist, len(self._would_exist) - DRY_RUN_MEMORY)):
                 del self._would_exist[key]
         if not self.dry_run and len(prepared):
-            if self._first_load and self.store.concurrent_writers > 1:
+            follow_up = bool(self._raise_markers or self._recompute_markers or self._source_changes[1]
+                             or self._provenance.completes(self._source_changes[0]))
+            if self._first_load and self.store.concurrent_writers > 1 and not follow_up:
                 self._submit(prepared)
             else:
+                self._settle()
                 self.store.write_batch(prepared)
+                if follow_up:
+                    self._follow_up()
         self._reset()
+
+    def _follow_up(self) -> None:
+        """After a batch: the start nodes' summaries, then records written before that its Sources complete."""
+        raised = [{"id": node_id, **m.row()} for node_id, m in self._raise_markers.items()
+                  if node_id not in self._recompute_markers]
+        if raised:
+            self.store.set_properties(cypher.RAISE_MARKERS, {"rows": raised})
+        if self._recompute_markers:
+            recompute_markers(self.store, self._recompute_markers)
+        self._provenance.after_write(*self._source_changes)
 
     # A first load of unique records asks the store nothing between batches, so a store that takes concurrent
     # write transactions (Neo4j) is given several disjoint batches at once. Relationships wait until every batch
@@ -272,6 +332,12 @@ class GraphWriter:
         counts, summary = self.counts, self.summary
         # A dry run only counts: the properties of what it would write are never needed.
         properties = self._properties
+        keeper = self._provenance
+        if keeper is not None:
+            self._needs_format |= keeper.start(write=False)
+            self._source_changes = keeper.sources_written(self._sources.values())
+            keeper.dates.ensure(sid for record in (*self._nodes.values(), *self._relationships.values())
+                                for sid in record.sources or ())
         out.sources = [{"id": s.id, "props": properties(s)} for s in self._sources.values()]
         counts.sources_written += len(out.sources)
         summary.sources += len(out.sources)
@@ -305,6 +371,8 @@ class GraphWriter:
                     if self.dry_run:
                         self._would_exist.update((node.id, node.imported_from) for node in nodes)
                 group[kind] = [{"id": node.id, "props": properties(node)} for node in nodes]
+                if keeper is not None:
+                    self._add_node_fields(group[kind], nodes, changed=group is changed_nodes)
                 tally[kind] += len(nodes)
                 summary.nodes += len(nodes)
                 summary.by_kind[kind] = summary.by_kind.get(kind, 0) + len(nodes)
@@ -349,10 +417,40 @@ class GraphWriter:
                 if self.dry_run and group is new_rels:
                     self._would_exist.update((key, rel.imported_from) for key, rel in rels)
                 into[rel_type] = [row(key, rel) for key, rel in rels]
+                if keeper is not None:
+                    self._add_relationship_fields(into[rel_type], rels, changed=group is changed_rels)
                 tally[rel_type] += len(rels)
                 summary.relationships += len(rels)
                 summary.by_type[rel_type] = summary.by_type.get(rel_type, 0) + len(rels)
         return out
+
+    def _add_node_fields(self, rows: list[dict[str, Any]], nodes: list[Node], changed: bool) -> None:
+        keeper = self._provenance
+        merging = changed and self.importing
+        precomputed = self._precomputed
+        for row, node in zip(rows, nodes):
+            props = row["props"]
+            _set_fields(props, *keeper.values(node.sources), merging)
+            if precomputed is not None:
+                props.update(precomputed.get(node.id, ()))
+            elif changed and not merging:
+                # a replaced entity loses its summary: it is recomputed from its relationships after the batch
+                self._recompute_markers.add(node.id)
+
+    def _add_relationship_fields(self, rows: list[dict[str, Any]], rels: list[tuple[str, Relationship]],
+                                 changed: bool) -> None:
+        keeper = self._provenance
+        merging = changed and self.importing
+        for row, (_, rel) in zip(rows, rels):
+            newest, missing = keeper.values(rel.sources)
+            if not _set_fields(row["props"], newest, missing, merging):
+                continue  # an import's row without sources keeps the stored ones, and their fields
+            if self._precomputed is not None:
+                continue
+            if changed:
+                self._recompute_markers.add(rel.from_id)
+            else:
+                self._raise_markers.setdefault(rel.from_id, Markers()).add(newest, missing)
 
     def _relationship_row(self, key: str, rel: Relationship) -> dict[str, Any]:
         # A dry run only counts: no properties.
@@ -364,6 +462,25 @@ def _no_properties(record: Any) -> dict[str, Any]:
     return {}
 
 
+def _set_fields(props: dict[str, Any], newest: str | None, missing: list[str] | None, merging: bool) -> bool:
+    """Add the provenance fields to ``props``; returns False when the stored ones stay (see PreparedBatch.keep_stored).
+
+    A merged row (an import over a stored record) carries them only with its own ``sources``, and then also as null,
+    which removes a stored value; created and replaced rows carry only the values that are set.
+    """
+    if merging:
+        if "sources" not in props:
+            return False
+        props[NEWEST_SOURCE] = newest
+        props[MISSING_SOURCES] = missing
+        return True
+    if newest is not None:
+        props[NEWEST_SOURCE] = newest
+    if missing:
+        props[MISSING_SOURCES] = missing
+    return True
+
+
 def _keeps(stored_tag: str | None, incoming_tag: str | None) -> bool:
     """True when the stored record must stay: it is curated, or it came from a more authoritative import."""
     return stored_tag is None or rank(incoming_tag) < rank(stored_tag)
@@ -372,33 +489,56 @@ def _keeps(stored_tag: str | None, incoming_tag: str | None) -> bool:
 # --- curated loads in one transaction ---------------------------------------------------------------------------------
 
 
-def upsert_statements(records: RecordSet) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
-    """(section, kind or type, query, params) of idempotent MERGEs for ``records``, all in one transaction."""
-    from statetech.graph import cypher
+def upsert_statements(records: RecordSet, provenance: ProvenanceKeeper | None = None
+                      ) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(section, kind or type, query, params) of idempotent MERGEs for ``records``, all in one transaction.
 
+    With ``provenance`` (whose source dates already hold the records' sources and every id they cite), every record
+    carries its provenance fields, and a last statement recomputes the summary of every entity written (the MERGE
+    replaced its properties) and of every relationship's start node.
+    """
+    fields = (lambda record: {}) if provenance is None else (
+        lambda record: {k: v for k, v in zip((NEWEST_SOURCE, MISSING_SOURCES), provenance.values(record.sources))
+                        if v is not None})
     if records.sources:
         rows = [{"id": s.id, "props": record_properties(s)} for s in records.sources]
         yield "sources", "Source", cypher.UPSERT_SOURCES, {"rows": rows}
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for node in records.nodes:
-        by_kind[node.kind].append({"id": node.id, "props": record_properties(node)})
+        by_kind[node.kind].append({"id": node.id, "props": {**record_properties(node), **fields(node)}})
     for kind, rows in by_kind.items():
         yield "nodes", kind, cypher.upsert_nodes(kind), {"rows": rows}
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rel in records.relationships:
         by_type[rel.type].append({"id": rel.key, "from": rel.from_id, "to": rel.to_id,
-                                  "props": record_properties(rel)})
+                                  "props": {**record_properties(rel), **fields(rel)}})
     for rel_type, rows in by_type.items():
         # Anchor the MERGE on the end with more distinct ids: the other end is the hub (see upsert_relationships).
         anchor = "to" if len({r["to"] for r in rows}) > len({r["from"] for r in rows}) else "from"
         yield "relationships", rel_type, cypher.upsert_relationships(rel_type, anchor), {"rows": rows}
+    if provenance is not None:
+        ids = sorted({n.id for n in records.nodes} | {r.from_id for r in records.relationships})
+        if ids:
+            yield "provenance", "summaries", cypher.RECOMPUTE_MARKERS, {"ids": ids, "undated": UNDATED}
 
 
 def load_in_one_transaction(store: GraphStore, records: RecordSet) -> WriteSummary:
-    statements = list(upsert_statements(records))
+    keeper = ProvenanceKeeper(store)
+    needs_format = keeper.start(write=False)
+    new_sources, changed_sources = keeper.sources_written(records.sources)
+    keeper.dates.ensure(sid for record in (*records.nodes, *records.relationships) for sid in record.sources or ())
+    statements = list(upsert_statements(records, keeper))
+    if needs_format and records.nodes:
+        statements.append(("provenance", "format", cypher.WRITE_STORE_FORMAT,
+                           {"id": FORMAT_ID, "version": FORMAT_VERSION}))
     results = store.write_transaction([(q, p) for _, _, q, p in statements])
+    # Records stored before that these Sources complete or re-date (a second transaction: if it fails, the fields
+    # of those records stay as they were until 'statetech db refresh').
+    keeper.after_write(new_sources, changed_sources)
     summary = WriteSummary()
     for (section, name, _, params), result in zip(statements, results):
+        if section == "provenance":
+            continue
         expected = len(params["rows"])
         written = result.rows[0]["written"] if result.rows else 0
         if written != expected:
@@ -423,8 +563,11 @@ def load_records(store: GraphStore, records: RecordSet, *, batch_size: int = DEF
         return load_in_one_transaction(store, records)
     writer = GraphWriter(store, batch_size=batch_size, importing=False, unique_records=True)
     with store.writing():
+        unique = _unique(records)
+        if not store.has_entities():
+            writer.precompute_markers(unique)
         # Sources and nodes first, so every relationship's ends are stored (or in its batch) when it is written.
-        writer.write(_slices(_unique(records), batch_size))
+        writer.write(_slices(unique, batch_size))
     return writer.summary
 
 

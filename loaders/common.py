@@ -254,6 +254,7 @@ class CsvStream:
         self.columns: dict[str, int] = {}
         self.empty_rows = 0
         self._check_header()
+        self.present = frozenset(self.columns)  # the columns every row has values for, in CsvRow.present
 
     def column_notes(self) -> list[Problem]:
         """Header findings that do not stop an import: a column no field reads (unknown, perhaps renamed), and an
@@ -328,7 +329,7 @@ class CsvStream:
         text, position = text_stream(self.file, errors="surrogateescape")
         width = len(self.header)
         wanted = list(self.columns.items())
-        present = frozenset(self.columns)
+        present = self.present
         self._names = [c for c, _ in wanted]
         self._pick = itemgetter(*(i for _, i in wanted)) if len(wanted) > 1 else None
         name = self.file.name
@@ -343,7 +344,7 @@ class CsvStream:
                     row = next(reader, None)
                 except csv.Error as exc:
                     if pending is not None:
-                        yield from self._emit(pending, width, wanted, present, last=False)
+                        yield self._emit(pending, width, wanted, present, last=False)
                     yield RowProblem(Problem(name, previous_end + 1, f"cannot parse CSV: {exc}",
                                              hint="a quote is probably not closed; if this is the last line, "
                                                   "the file was cut off: download it again"), fatal=True)
@@ -360,7 +361,7 @@ class CsvStream:
                     self.empty_rows += 1
                     continue
                 if pending is not None:
-                    yield from self._emit(pending, width, wanted, present, last=False)
+                    yield self._emit(pending, width, wanted, present, last=False)
                     count += 1
                     if limit is not None and count >= limit:
                         return
@@ -368,41 +369,42 @@ class CsvStream:
                         progress.update(position())
                 pending = (start, row)
             if pending is not None and (limit is None or count < limit):
-                yield from self._emit(pending, width, wanted, present, last=True)
+                yield self._emit(pending, width, wanted, present, last=True)
         finally:
             progress.update(position())
             text.close()
 
     def _emit(self, pending: tuple[int, list[str]], width: int, wanted: list[tuple[str, int]],
-              present: frozenset[str], last: bool) -> Iterator[CsvRow | RowProblem]:
+              present: frozenset[str], last: bool) -> CsvRow | RowProblem:
+        """One read row as values, or as the problem that keeps it from being read (a plain call: a generator
+        per row cost more than the checks)."""
         line, row = pending
         if _not_utf8(row):
             index = next(i for i, v in enumerate(row) if _not_utf8([v]))
             column = self.header[index] if index < len(self.header) else f"#{index + 1}"
             bad = next(c for c in row[index] if "\udc80" <= c <= "\udcff")
-            yield RowProblem(Problem(self.file.name, line, f"not UTF-8 text (byte 0x{ord(bad) - 0xdc00:02x})",
-                                     column=column, hint="save the file as UTF-8 ('CSV UTF-8' in Excel)"))
-            return
+            return RowProblem(Problem(self.file.name, line, f"not UTF-8 text (byte 0x{ord(bad) - 0xdc00:02x})",
+                                      column=column, hint="save the file as UTF-8 ('CSV UTF-8' in Excel)"))
         if len(row) != width:
             extra_empty = len(row) > width and not any(v.strip() for v in row[width:])
             if not extra_empty:
                 if len(row) < width and last:
-                    yield RowProblem(Problem(self.file.name, line,
-                                             f"last row has {len(row)} of {width} fields: the file looks truncated",
-                                             hint="download it again, or delete the incomplete last line"))
-                else:
-                    yield RowProblem(Problem(self.file.name, line, f"row has {len(row)} fields, the header has {width}",
-                                             hint="a value probably holds an unquoted comma or line break; quote it"))
-                return
+                    return RowProblem(Problem(self.file.name, line,
+                                              f"last row has {len(row)} of {width} fields: the file looks truncated",
+                                              hint="download it again, or delete the incomplete last line"))
+                return RowProblem(Problem(self.file.name, line, f"row has {len(row)} fields, the header has {width}",
+                                          hint="a value probably holds an unquoted comma or line break; quote it"))
         if len(row) >= width and len(wanted) > 1:  # every wanted column is there: one C call picks them
-            yield CsvRow(line, dict(zip(self._names, self._pick(row))), present)
-        else:
-            yield CsvRow(line, {c: row[i] if i < len(row) else "" for c, i in wanted}, present)
+            return CsvRow(line, dict(zip(self._names, self._pick(row))), present)
+        return CsvRow(line, {c: row[i] if i < len(row) else "" for c, i in wanted}, present)
 
 
 def _not_utf8(values: list[str]) -> bool:
+    joined = "".join(values)
+    if joined.isascii():  # a flag Python keeps on every string: most rows need no encoding to tell
+        return False
     try:
-        "".join(values).encode("utf-8")
+        joined.encode("utf-8")
         return False
     except UnicodeEncodeError:
         return True
@@ -555,7 +557,7 @@ _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d*)?")
 
 def parse_amount(text: str | None) -> float | None:
     """Money as spreadsheets and downloads write it: '1234', '1,234.50', '$1,234', '(1,234.00)', '-$5', '1.2E+06'."""
-    if text is None:
+    if text is None or text == "":  # the commonest values of a download's amount columns
         return None
     if type(text) is str and _PLAIN_AMOUNT.fullmatch(text):  # what downloads write: digits and cents, read as-is
         return float(text)
@@ -609,7 +611,7 @@ def parse_date(text: str | None) -> str | None:
     70 years before and 30 years after today, not Excel's fixed 1930 pivot, which made a contract ending in 2032 end
     in 1932. A date that still lands before its start, or far ahead, is the importer's warning to give.
     """
-    if text is None:
+    if text is None or text == "":
         return None
     value = str(text).strip()
     if not value:

@@ -5,14 +5,16 @@ Two streaming passes, so bad input writes nothing and memory stays flat:
 1. **check**: every file is read end to end; the header is checked before any row, and every row is parsed and
    validated. Problems carry file, line and column. If any file has a wrong header, or any row a problem (unless
    ``skip_invalid``), the import stops here with :class:`ValidationFailed` and the store is untouched.
-2. **write**: the files are read again; each row becomes sourced, validated records; references to agencies,
-   companies, people and products are resolved against the graph (:mod:`statetech.loaders.resolve`); records are
-   written in batches of idempotent upserts (``write_records(..., single_transaction=False)``). Importers whose
-   relationships may point forward in the file (FtM, LittleSis) read it once for nodes, then once for relationships.
+2. **write**: each usable record becomes sourced, validated records; references to agencies, companies, people and
+   products are resolved against the graph (:mod:`statetech.loaders.resolve`); records are written in batches of
+   idempotent upserts (``write_records(..., single_transaction=False)``). Importers whose relationships may point
+   forward in the file (FtM, LittleSis) go through it once for nodes, then once for relationships.
 
 Each row is parsed once per pass: :meth:`Importer.parse` returns the parsed record (or its problems, or why it is
-skipped), and the check pass and the write pass each call it once; what the write pass converts is what the parse
-returned, never the raw row parsed again.
+skipped), and what the write pass converts is what a parse returned, never the raw row parsed again. Importers that
+can (``Importer.spools``, the USAspending one) keep what pass 1 parsed in a temporary :class:`Spool` file, and the
+write pass reads those parsed values back instead of reading and parsing the input again (so it also writes exactly
+what was checked, even if the file changes meanwhile); the others read and parse the file again in pass 2.
 
 Writing is the graph's business (:meth:`statetech.graph.api.Graph.import_`, :mod:`statetech.graph.writer`): it
 batches, counts created/updated/kept records, and applies the precedence rule (an import never overwrites a curated
@@ -27,10 +29,11 @@ import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -94,6 +97,17 @@ class RowWarning(Problem):
 
 
 FAR_FUTURE_YEARS = 30
+_horizon: list[Any] = [None, ""]  # [hour it was computed in, year], read on every row
+
+
+def _far_future_year() -> str:
+    """This year + FAR_FUTURE_YEARS, as text: the calendar is asked once an hour, not on every row."""
+    hour = int(time.time() // 3600)
+    if _horizon[0] != hour:
+        import datetime as _dt
+
+        _horizon[:] = [hour, str(_dt.date.today().year + FAR_FUTURE_YEARS)]
+    return _horizon[1]
 
 
 def date_warnings(file: str, line: int, record_id: str | None, dates: dict[str, str | None],
@@ -101,8 +115,6 @@ def date_warnings(file: str, line: int, record_id: str | None, dates: dict[str, 
     """Dates that read but look wrong: ``end`` before ``start`` (often a two-digit year in the wrong century), or a
     date more than :data:`FAR_FUTURE_YEARS` ahead. Warnings naming file:line; the values are kept (the file may be
     right), so an investigator sees them before quoting them."""
-    import datetime as _dt
-
     found: list[RowWarning] = []
     first, last = dates.get(start) if start else None, dates.get(end) if end else None
     if first and last:
@@ -111,7 +123,7 @@ def date_warnings(file: str, line: int, record_id: str | None, dates: dict[str, 
             found.append(RowWarning(file, line, f"end date {last} is before start date {first}", record_id=record_id,
                                     column=end,
                                     hint="check the year (a spreadsheet may have shortened it to two digits)"))
-    horizon = str(_dt.date.today().year + FAR_FUTURE_YEARS)
+    horizon = _far_future_year()
     for column, value in dates.items():
         if value and value[:4] > horizon:
             found.append(RowWarning(file, line, f"{column} {value} is more than {FAR_FUTURE_YEARS} years ahead",
@@ -249,6 +261,19 @@ class Importer(ABC):
 
     def prepare(self, parsed: Any) -> None:
         """First-pass bookkeeping on a parsed, usable record (e.g. which transaction is an award's latest)."""
+
+    # Importers whose parsed values can be written as plain data (str, float, None, tuples) set ``spools`` and give
+    # the two conversions: pass 2 then reads back what pass 1 parsed (:class:`Spool`) instead of reading and
+    # parsing the file again.
+    spools: ClassVar[bool] = False
+
+    def to_spool(self, parsed: Any) -> Any:
+        """A usable parsed value as plain data for :mod:`marshal`."""
+        raise NotImplementedError
+
+    def from_spool(self, line: int, data: Any) -> Any:
+        """The parsed value :meth:`to_spool` was given, from its plain data."""
+        raise NotImplementedError
 
     @abstractmethod
     def convert(self, parsed: Any, resolver: Resolver, phase: str) -> Emitted:
@@ -406,9 +431,10 @@ def run_import(graph, fmt: str, paths: Iterable[str | Path], *, dry_run: bool = 
             report = csv.writer(report_file)
             report.writerow(["file", "line", "reason"])
             summary.report_path = str(report_path)
-        _run(graph, fmt, cls, importers, summary, report, dry_run=dry_run, limit=limit, batch_size=batch_size,
-             skip_invalid=skip_invalid, review_path=review_path, make_progress=progress or NoProgress, seeds=seeds,
-             strict=strict)
+        with _fewer_collections():
+            _run(graph, fmt, cls, importers, summary, report, dry_run=dry_run, limit=limit, batch_size=batch_size,
+                 skip_invalid=skip_invalid, review_path=review_path, make_progress=progress or NoProgress,
+                 seeds=seeds, strict=strict)
     finally:
         if report_file is not None:
             report_file.close()
@@ -419,7 +445,21 @@ def run_import(graph, fmt: str, paths: Iterable[str | Path], *, dry_run: bool = 
 def _run(graph, fmt: str, cls: type[Importer], importers: list[Importer], summary: ImportSummary, report: Any, *,
          dry_run: bool, limit: int | None, batch_size: int, skip_invalid: bool, review_path: str | Path | None,
          make_progress: ProgressFactory, seeds: Path | None | bool, strict: bool) -> None:
+    spools: dict[Importer, Spool | None] = {}  # what pass 1 parsed, for pass 2 (see Spool)
+    try:
+        _check_and_write(graph, fmt, cls, importers, summary, report, spools, dry_run=dry_run, limit=limit,
+                         batch_size=batch_size, skip_invalid=skip_invalid, review_path=review_path,
+                         make_progress=make_progress, seeds=seeds, strict=strict)
+    finally:
+        for spool in spools.values():
+            if spool is not None:
+                spool.close()
 
+
+def _check_and_write(graph, fmt: str, cls: type[Importer], importers: list[Importer], summary: ImportSummary,
+                     report: Any, spools: dict[Importer, Spool | None], *, dry_run: bool, limit: int | None,
+                     batch_size: int, skip_invalid: bool, review_path: str | Path | None,
+                     make_progress: ProgressFactory, seeds: Path | None | bool, strict: bool) -> None:
     # pass 1: check every file before writing anything
     fatal = False
     for importer in importers:
@@ -437,6 +477,7 @@ def _run(graph, fmt: str, cls: type[Importer], importers: list[Importer], summar
                 summary._note_warning(note)
         bar = make_progress()
         bar.start(f"checking {importer.file.name}", _size(importer.file))
+        spool = spools[importer] = Spool.open() if importer.spools and not fatal else None
         try:
             for record in importer.records(bar, limit):
                 if isinstance(record, RowProblem):
@@ -465,8 +506,12 @@ def _run(graph, fmt: str, cls: type[Importer], importers: list[Importer], summar
                     summary._note_skip(importer.file.name, _line(record), parsed.skip, report)
                 else:
                     importer.prepare(parsed.value)
+                    if spool is not None and not fatal:
+                        spool.add(_line(record), importer.to_spool(parsed.value))
         finally:
             bar.finish()
+            if spool is not None:
+                spool.finish()
         summary.empty_rows += getattr(importer, "empty_rows", 0)
         for note in importer.key_notes():
             if strict or fatal:  # a refusal lists them with its problems: a misspelled key often explains those
@@ -477,9 +522,24 @@ def _run(graph, fmt: str, cls: type[Importer], importers: list[Importer], summar
     if fatal:
         raise ImportRefused(fmt, summary.problems, summary.problems_total)
 
-    # pass 2: parse again as the file streams by, resolve, and hand the records to the graph's writer
+    # pass 2: the records pass 1 parsed (read back from its spool, or the file read and parsed again as it streams
+    # by), resolved and handed to the graph's writer
     review = ReviewLog()
     resolver = Resolver.from_graph(graph, dataset=fmt, review=review, seeds=_seed_path(seeds))
+
+    def usable(importer: Importer, bar: Progress) -> Iterator[tuple[int | None, Any]]:
+        """(line, parsed value) of every usable record of the importer's file, in file order."""
+        spool = spools.get(importer)
+        if spool is not None and spool.complete:
+            for line, data in spool.entries(bar, _size(importer.file)):
+                yield line, importer.from_spool(line, data)
+            return
+        for record in importer.records(bar, limit):
+            if isinstance(record, RowProblem):
+                continue
+            parsed = importer.parse(record)
+            if parsed.usable:  # the others were counted in pass 1
+                yield _line(record), parsed.value
 
     def emitted() -> Iterator[Emitted]:
         for phase in cls.phases:
@@ -488,15 +548,10 @@ def _run(graph, fmt: str, cls: type[Importer], importers: list[Importer], summar
                 label = "importing" if len(cls.phases) == 1 else f"importing {phase} of"
                 bar.start(f"{label} {importer.file.name}", _size(importer.file))
                 try:
-                    for record in importer.records(bar, limit):
-                        if isinstance(record, RowProblem):
-                            continue
-                        parsed = importer.parse(record)
-                        if not parsed.usable:
-                            continue  # counted in pass 1
-                        out = importer.convert(parsed.value, resolver, phase)
+                    for line, value in usable(importer, bar):
+                        out = importer.convert(value, resolver, phase)
                         if out.skip:
-                            summary._note_skip(importer.file.name, _line(record), out.skip, report)
+                            summary._note_skip(importer.file.name, line, out.skip, report)
                             continue
                         yield out
                 finally:
@@ -511,6 +566,116 @@ def _run(graph, fmt: str, cls: type[Importer], importers: list[Importer], summar
         path = Path(review_path) if review_path is not None else Path(f"statetech-review-{fmt}.csv")
         review.write(path)
         summary.review_path = str(path)
+
+
+# The cyclic garbage collector's first threshold while an import runs (Python's default is 700). Each row allocates
+# dozens of short-lived objects (values, records, their dicts), none of them in reference cycles, so the default
+# started a young collection every few rows, and the objects alive at that moment (the writer's batch being filled)
+# were promoted and walked again by the older generations: about a fifth of a dry run's CPU time at 100k rows. With
+# a young generation the size of a batch, most of a batch is freed before it is ever promoted. Collections still
+# run (cycles are still freed), just less often; memory was measured unchanged.
+IMPORT_GC_THRESHOLD = 100_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    import gc
+
+    previous = gc.get_threshold()
+    gc.set_threshold(max(previous[0], IMPORT_GC_THRESHOLD), *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
+class Spool:
+    """What pass 1 parsed, kept for pass 2 in an unnamed temporary file (deleted when closed, or when the process
+    ends): pass 2 reads these entries back instead of reading and parsing the input again, which cost as much as
+    the check itself on a 286-column award file. Entries are (line, plain data) in file order, :mod:`marshal`-ed a
+    chunk at a time and compressed (zlib level 1: a few times smaller, so a million rows spool a few hundred MB at
+    most, even where the temporary folder is in memory).
+
+    A spool that cannot be written (no temporary folder, a full disk) is dropped, and pass 2 reads the file again
+    as before: it costs time, never the import.
+    """
+
+    CHUNK = 2_000  # entries per marshal call
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file: IO[bytes] | None = file
+        self._pending: list[tuple[int | None, Any]] = []
+        self._size = 0
+        self.complete = False
+
+    @classmethod
+    def open(cls) -> Spool | None:
+        import tempfile
+
+        try:
+            return cls(tempfile.TemporaryFile(prefix="statetech-import-", suffix=".spool"))
+        except OSError:
+            return None
+
+    def add(self, line: int | None, data: Any) -> None:
+        self._pending.append((line, data))
+        if len(self._pending) >= self.CHUNK:
+            self._write()
+
+    def _write(self) -> None:
+        import marshal
+        import zlib
+
+        if self._file is None:
+            self._pending = []
+            return
+        blob = zlib.compress(marshal.dumps(self._pending), 1)
+        self._pending = []
+        try:
+            self._file.write(len(blob).to_bytes(8, "little"))
+            self._file.write(blob)
+        except OSError:
+            self.close()
+
+    def finish(self) -> None:
+        """Every entry of the file is in: the spool can stand in for it in pass 2."""
+        if self._pending:
+            self._write()
+        if self._file is not None:
+            try:
+                self._file.flush()
+                self._size = self._file.tell()
+                self.complete = True
+            except OSError:
+                self.close()
+
+    def entries(self, progress: Progress, file_size: int) -> Iterator[tuple[int | None, Any]]:
+        """The entries in the order they were added; ``progress`` counts towards the input's size, as a read of
+        the input would."""
+        import marshal
+        import zlib
+
+        assert self._file is not None and self.complete
+        self._file.seek(0)
+        read = self._file.read
+        done = 0
+        while done < self._size:
+            length = int.from_bytes(read(8), "little")
+            chunk = marshal.loads(zlib.decompress(read(length)))
+            done += 8 + length
+            yield from chunk
+            progress.update(file_size * done // self._size)
+        progress.update(file_size)
+
+    def close(self) -> None:
+        self.complete = False
+        self._pending = []
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError:
+                pass
+            self._file = None
 
 
 def _line(record: Any) -> int | None:
@@ -570,8 +735,11 @@ def build(cls: type, file: str, line: int, record_id: str | None, column_of: Cal
 # The rule of each field, as the model applies it to the kinds of value importers give (text, floats, lists of text).
 # TEXT, AMOUNT, DATE: optional; STRING: text, possibly empty; REQUIRED_TEXT: text, not empty.
 TEXT, STRING, REQUIRED_TEXT, AMOUNT, DATE, TEXT_LIST, SOURCE_IDS, CONTRACT_ID, SOURCE_ID, URL = range(10)
+AGENCY_ID, COMPANY_ID = range(10, 12)
 _SLUG_ID = {CONTRACT_ID: _re.compile(r"^contract:[a-z0-9][a-z0-9._-]*$"),
             SOURCE_ID: _re.compile(r"^source:[a-z0-9][a-z0-9._-]*$"),
+            AGENCY_ID: _re.compile(r"^agency:[a-z0-9][a-z0-9._-]*$"),
+            COMPANY_ID: _re.compile(r"^company:[a-z0-9][a-z0-9._-]*$"),
             URL: _re.compile(r"^https?://[^\s/$.?#][^\s]*$")}
 
 
@@ -613,6 +781,26 @@ def _passes(rule: Any, value: Any) -> bool:
     return _SLUG_ID[rule].match(value) is not None
 
 
+def _choices(cls: type, name: str) -> frozenset:
+    """The values a Literal field takes (None too when it is optional); anything else in its type is left out, so
+    the check stays on the safe side (a value outside the set goes to pydantic)."""
+    from typing import Literal, get_args, get_origin
+
+    found: set[Any] = set()
+
+    def walk(annotation: Any) -> None:
+        if get_origin(annotation) is Literal:
+            found.update(get_args(annotation))
+        elif annotation is type(None):
+            found.add(None)
+        else:
+            for inner in get_args(annotation):
+                walk(inner)
+
+    walk(cls.model_fields[name].annotation)
+    return frozenset(found)
+
+
 _CONFIDENCE = frozenset(_model.CONFIDENCE_LEVELS)
 _HAND_CHECKS: dict[type, dict[str, Any]] = {
     _model.Source: {"id": SOURCE_ID, "url": URL, "title": REQUIRED_TEXT, "publisher": REQUIRED_TEXT,
@@ -624,6 +812,16 @@ _HAND_CHECKS: dict[type, dict[str, Any]] = {
         "obligated_usd": AMOUNT, "current_usd": AMOUNT, "potential_usd": AMOUNT, "start_date": DATE,
         "end_date": DATE, "description": TEXT, "naics": TEXT, "psc": TEXT, "notes": TEXT,
     },
+    # the entities an award row names (agencies, recipients), with the fields importers give them
+    _model.Agency: {
+        "id": AGENCY_ID, "name": REQUIRED_TEXT, "sources": SOURCE_IDS, "confidence": _CONFIDENCE,
+        "imported_from": TEXT, "external_ids": TEXT_LIST, "agency_code": TEXT, "country": TEXT,
+        "level": _choices(_model.Agency, "level"),
+    },
+    _model.Company: {
+        "id": COMPANY_ID, "name": REQUIRED_TEXT, "sources": SOURCE_IDS, "confidence": _CONFIDENCE,
+        "imported_from": TEXT, "external_ids": TEXT_LIST, "uei": TEXT, "duns": TEXT, "country": TEXT,
+    },
     _model.Relationship: {
         "from_id": STRING, "to_id": STRING, "type": frozenset(_model.RELATIONSHIP_TYPES), "sources": SOURCE_IDS,
         "confidence": _CONFIDENCE, "imported_from": TEXT, "from_match": frozenset((*_model.MATCH_METHODS, None)),
@@ -634,6 +832,8 @@ _HAND_CHECKS: dict[type, dict[str, Any]] = {
 _HAND_CHECKED_VALIDATORS = {
     _model.Source: {"_dates_as_strings", "_fits_the_store"},
     _model.Contract: {"_dates_as_strings", "_fits_the_store", "_id_has_kind_prefix", "_sources_are_source_ids"},
+    _model.Agency: {"_dates_as_strings", "_fits_the_store", "_id_has_kind_prefix", "_sources_are_source_ids"},
+    _model.Company: {"_dates_as_strings", "_fits_the_store", "_id_has_kind_prefix", "_sources_are_source_ids"},
     _model.Relationship: {"_dates_as_strings", "_fits_the_store", "_known_type", "_sources_are_source_ids"},
 }
 
@@ -683,7 +883,10 @@ def checked_record(cls: type, data: dict[str, Any]) -> Any:
         values[name] = []
     for name, value in data.items():
         rule = checks.get(name, _UNKNOWN)
-        if rule is _UNKNOWN or not _passes(rule, value):
+        if type(value) is str and (rule == TEXT or rule == STRING):  # most fields: checked here, without a call
+            if value != value.strip():
+                return None
+        elif rule is _UNKNOWN or not _passes(rule, value):
             return None
         # lists copied, as pydantic copies them: records sharing one list (a row's source ids) stay independent
         values[name] = value.copy() if type(value) is list else value
@@ -699,3 +902,61 @@ def make_record(cls: type, **data: Any) -> Any:
     """``cls(**data)``, by hand when :func:`checked_record` can (field names, not aliases, as keys)."""
     made = checked_record(cls, data)
     return made if made is not None else cls.model_validate(data)
+
+
+class RecordMaker:
+    """Records of one class that share some fields: ``maker(**varying)`` equals ``make_record(cls, **fixed,
+    **varying)``.
+
+    An importer makes the same kinds of record on every row (an award's AWARDED and AWARDED_TO relationships, with
+    the dataset's confidence and tag), so the shared fields are checked once, when the maker is made, and each record
+    checks only the fields that vary. Whenever a value is one the hand checks cannot vouch for (or the class has no
+    hand checks), the record is made by :func:`make_record`, so pydantic accepts or refuses it as usual.
+    """
+
+    def __init__(self, cls: type, **fixed: Any) -> None:
+        self.cls = cls
+        self.fixed = fixed
+        self._ready: tuple | None = None
+        entry = _MADE_BY_HAND.get(cls)
+        if entry is None:
+            return
+        checks, plain, factories, required = entry
+        for name, value in fixed.items():
+            rule = checks.get(name, _UNKNOWN)
+            if rule is _UNKNOWN or not _passes(rule, value):
+                return
+        base = plain.copy()  # keeps the model's field order
+        for name in factories:
+            base[name] = []
+        base.update(fixed)
+        # every record gets lists of its own, as pydantic gives them
+        lists = tuple((name, value) for name, value in base.items() if type(value) is list)
+        self._ready = (checks, base, lists, required - fixed.keys(), frozenset(fixed))
+
+    def __call__(self, **varying: Any) -> Any:
+        ready = self._ready
+        if ready is not None:
+            checks, base, lists, required, fixed_names = ready
+            values = base.copy()
+            for name, value in lists:
+                values[name] = value.copy()
+            for name, value in varying.items():
+                rule = checks.get(name, _UNKNOWN)
+                if name in fixed_names:
+                    break
+                if type(value) is str and (rule == TEXT or rule == STRING):  # as in checked_record
+                    if value != value.strip():
+                        break
+                elif rule is _UNKNOWN or not _passes(rule, value):
+                    break
+                values[name] = value.copy() if type(value) is list else value
+            else:
+                if required <= varying.keys():
+                    record = self.cls.__new__(self.cls)
+                    object.__setattr__(record, "__dict__", values)
+                    object.__setattr__(record, "__pydantic_fields_set__", fixed_names | varying.keys())
+                    object.__setattr__(record, "__pydantic_extra__", None)
+                    object.__setattr__(record, "__pydantic_private__", None)
+                    return record
+        return make_record(self.cls, **self.fixed, **varying)

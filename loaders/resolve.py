@@ -128,9 +128,15 @@ def _title_words(text: str) -> list[str]:
     return [w for w in dict.fromkeys(re.findall(r"[a-z0-9]{4,}", _fold(text))) if w not in _STOP_WORDS]
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Za-z]")
+
+
 def award_key(award_id: Any) -> str:
     """An award id (PIID) compared without punctuation or case: agencies and spreadsheets write the dashes or not."""
-    return re.sub(r"[^0-9A-Za-z]", "", str(award_id or "")).upper()
+    text = str(award_id or "")
+    if text.isascii() and text.isalnum():  # most PIIDs: nothing to remove (asked on every imported award)
+        return text.upper()
+    return _NOT_ALPHANUMERIC.sub("", text).upper()
 
 
 def normalise_identifier(scheme: str, value: Any) -> str | None:
@@ -292,6 +298,7 @@ class Resolver:
         # insertion order: a new name is compared with its few candidates, not with every curated name
         self._curated_key_positions: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         self._curated_normals_by_letter: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._letter_counts: dict[str, Counter[str]] = {}  # normalised curated name -> its letters, counted
         self._cache: dict[tuple[str, str], Match] = {}
         self._curated_awards: dict[str, str] = {}  # award id without punctuation -> curated contract id
         self._curated_actions: list[dict[str, Any]] = []  # curated worker actions (few: curated by hand)
@@ -570,12 +577,31 @@ class Resolver:
             # letter, which a near-identical spelling shares) keeps this cheap when thousands of names are new.
             pool = [k for k in self._curated_normals_by_letter.get((kind, normal[:1]), ())
                     if abs(len(k) - len(normal)) <= len(normal) // 3 + 1]
-            for close in did_you_mean(normal, pool, n=3, cutoff=0.85):
+            if pool:
+                pool = self._could_be_close(normal, pool, 0.85)
+            for close in did_you_mean(normal, pool, n=3, cutoff=0.85) if pool else ():
                 node_id = normals[close]
                 if node_id not in flagged:
                     flagged.add(node_id)
                     self._review(kind, name, ids, derived_id, node_id,
                                  f"names spelled alike ({normal!r} / {close!r})", where)
+
+    def _could_be_close(self, word: str, pool: list[str], cutoff: float) -> list[str]:
+        """The names of ``pool`` that :func:`did_you_mean` could find close to ``word`` at ``cutoff``: those whose
+        letters in common with it (counted, so an upper bound of the similarity: difflib's ``quick_ratio``, computed
+        the same way) reach the cutoff. The others can never be returned, so leaving them out changes no answer and
+        spares building a matcher for every new name of an import, where almost no name is close to a curated one."""
+        mine = Counter(word)
+        kept = []
+        for name in pool:
+            theirs = self._letter_counts.get(name)
+            if theirs is None:
+                theirs = self._letter_counts[name] = Counter(name)
+            matches = sum(min(count, theirs[letter]) for letter, count in mine.items())
+            length = len(word) + len(name)
+            if (2.0 * matches / length if length else 1.0) >= cutoff:
+                kept.append(name)
+        return kept
 
     def _review(self, kind, name, ids, derived_id, candidate, reason, where) -> None:
         self._reviewed_now.add(candidate)

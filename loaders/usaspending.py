@@ -60,6 +60,7 @@ from statetech.loaders.importing import (
     Emitted,
     Importer,
     Parsed,
+    RecordMaker,
     build,
     date_warnings,
     make_record,
@@ -133,6 +134,7 @@ class _Award:
     key: str
     amounts: dict[str, float | None]
     dates: dict[str, str | None]
+    link: str = ""  # the permalink as checked (stripped, an http(s) URL), or empty
 
 
 @register
@@ -155,6 +157,8 @@ class UsaspendingImporter(Importer):
         # recipients on thousands of rows, and the resolver would give the same answer each time (its own cache is
         # keyed by the derived id, which costs the cleaning and slugging this skips). Grows with distinct entities.
         self._landed: dict[tuple, Match] = {}
+        self._relationship_makers: dict[str, RecordMaker] = {}
+        self._read_columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def empty_rows(self) -> int:
@@ -187,36 +191,57 @@ class UsaspendingImporter(Importer):
 
     def parse(self, row: CsvRow) -> Parsed:
         problems: list[Problem] = []
-        key = row.get("contract_award_unique_key").strip()
+        values, line, name = row.values, row.line, self.file.name
+        key = values["contract_award_unique_key"].strip()  # a required column: every row has the value
         if not key:
-            problems.append(Problem(self.file.name, row.line, "no award key", column="contract_award_unique_key",
+            problems.append(Problem(name, line, "no award key", column="contract_award_unique_key",
                                     hint="every USAspending row has one; was the column emptied in a spreadsheet?"))
+        columns = self._read_columns or self._find_read_columns()
         amounts: dict[str, float | None] = {}
-        for column in AMOUNT_COLUMNS:
-            if column in row.present:
-                try:
-                    amounts[column] = parse_amount(row.get(column))
-                except BadValue as exc:
-                    problems.append(Problem(self.file.name, row.line, str(exc), record_id=key or None, column=column,
-                                            hint="write a number such as 1234.56 ($ and thousands commas are fine)"))
+        for column in columns[0]:
+            try:
+                amounts[column] = parse_amount(values[column])
+            except BadValue as exc:
+                problems.append(Problem(name, line, str(exc), record_id=key or None, column=column,
+                                        hint="write a number such as 1234.56 ($ and thousands commas are fine)"))
         dates: dict[str, str | None] = {}
-        for column in DATE_COLUMNS:
-            if column in row.present:
-                try:
-                    dates[column] = parse_date(row.get(column))
-                except BadValue as exc:
-                    problems.append(Problem(self.file.name, row.line, str(exc), record_id=key or None, column=column,
-                                            hint="write YYYY-MM-DD (MM/DD/YY from spreadsheets is read too)"))
+        for column in columns[1]:
+            try:
+                dates[column] = parse_date(values[column])
+            except BadValue as exc:
+                problems.append(Problem(name, line, str(exc), record_id=key or None, column=column,
+                                        hint="write YYYY-MM-DD (MM/DD/YY from spreadsheets is read too)"))
         link = row.get("usaspending_permalink").strip()
         if link and not http_url(link):
-            problems.append(Problem(self.file.name, row.line, f"{link!r} is not a URL", record_id=key or None,
+            problems.append(Problem(name, line, f"{link!r} is not a URL", record_id=key or None,
                                     column="usaspending_permalink"))
         if problems:
             return Parsed(None, problems)
-        return Parsed(_Award(row, key, amounts, dates),
-                      date_warnings(self.file.name, row.line, key or None, dates,
-                                    start="period_of_performance_start_date",
+        return Parsed(_Award(row, key, amounts, dates, link),
+                      date_warnings(name, line, key or None, dates, start="period_of_performance_start_date",
                                     end="period_of_performance_current_end_date"))
+
+    # Pass 2 reads back what pass 1 parsed (loaders/importing.py, Spool): a row's values, key, amounts, dates and
+    # link, as tuples in the order of this file's columns (every usable row has all of them).
+    spools = True
+
+    def to_spool(self, parsed: _Award) -> tuple:
+        return (tuple(parsed.row.values.values()), parsed.key, tuple(parsed.amounts.values()),
+                tuple(parsed.dates.values()), parsed.link)
+
+    def from_spool(self, line: int, data: tuple) -> _Award:
+        assert self.stream is not None
+        amount_columns, date_columns = self._read_columns or self._find_read_columns()
+        values, key, amounts, dates, link = data
+        return _Award(CsvRow(line, dict(zip(self.stream.columns, values)), self.stream.present), key,
+                      dict(zip(amount_columns, amounts)), dict(zip(date_columns, dates)), link)
+
+    def _find_read_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The amount and date columns this file has, in the order their problems are reported."""
+        assert self.stream is not None
+        self._read_columns = (tuple(c for c in AMOUNT_COLUMNS if c in self.stream.columns),
+                              tuple(c for c in DATE_COLUMNS if c in self.stream.columns))
+        return self._read_columns
 
     def prepare(self, parsed: _Award) -> None:
         if not self.transactions:
@@ -256,13 +281,14 @@ class UsaspendingImporter(Importer):
                 return Emitted(skip="transaction folded onto its award (the award's latest row carries it)")
             start_override, description_override = entry[2], entry[3]
         tag = TRANSACTIONS if self.transactions else AWARDS
+        rel = self._relationship_makers or self._make_relationship_makers(tag)
         out = Emitted()
         piid = clean_text(row.get("award_id_piid")) or key
         key_slug = slug(key)
         source = make_record(
             Source,
             id=f"source:usa-{key_slug}",
-            url=http_url(row.get("usaspending_permalink")) or PERMALINK.format(key=key),
+            url=parsed.link or PERMALINK.format(key=key),
             title=f"USAspending award {piid}",
             publisher=PUBLISHER,
             published=self._published(parsed.dates),
@@ -306,16 +332,19 @@ class UsaspendingImporter(Importer):
                            sources, tag, line)
         awarding = sub or top
         if sub and top and sub.id != top.id and sub.created:
-            out.relationships.append(_rel(sub.id, "PART_OF", top.id, sources, tag, sub.method, top.method))
+            out.relationships.append(rel["PART_OF"](from_id=sub.id, to_id=top.id, sources=sources,
+                                                    from_match=sub.method, to_match=top.method))
         if awarding:
-            out.relationships.append(_rel(awarding.id, "AWARDED", contract_id, sources, tag, awarding.method, None))
+            out.relationships.append(rel["AWARDED"](from_id=awarding.id, to_id=contract_id, sources=sources,
+                                                    from_match=awarding.method, to_match=None))
 
         # recipient and its parent
         recipient = self._company(resolver, out, row.get("recipient_name"), row.get("recipient_uei"),
                                   row.get("recipient_duns"), row.get("recipient_country_code"), sources, tag, line)
         if recipient:
-            out.relationships.append(_rel(contract_id, "AWARDED_TO", recipient.id, sources, tag, None,
-                                          recipient.method, amount_usd=obligated))
+            out.relationships.append(rel["AWARDED_TO"](from_id=contract_id, to_id=recipient.id, sources=sources,
+                                                       from_match=None, to_match=recipient.method,
+                                                       amount_usd=obligated))
             parent_uei = row.get("recipient_parent_uei").strip()
             parent_name = row.get("recipient_parent_name").strip()
             same = (parent_uei and parent_uei.upper() == row.get("recipient_uei").strip().upper()) or (
@@ -325,8 +354,9 @@ class UsaspendingImporter(Importer):
                                        None, sources, tag, line)
                 if parent and parent.id != recipient.id and self._linked.add((recipient.id, parent.id)):
                     if recipient.created or parent.created:
-                        out.relationships.append(_rel(recipient.id, "SUBSIDIARY_OF", parent.id, sources, tag,
-                                                      recipient.method, parent.method))
+                        out.relationships.append(rel["SUBSIDIARY_OF"](
+                            from_id=recipient.id, to_id=parent.id, sources=sources, from_match=recipient.method,
+                            to_match=parent.method))
 
         # parent IDV of an order
         parent_piid = clean_text(row.get("parent_award_id_piid"))
@@ -335,27 +365,37 @@ class UsaspendingImporter(Importer):
             parent_id = f"contract:usa-{slug(parent_key)}"
             if parent_id != contract_id:
                 if self._stubs.add(parent_id):
-                    out.nodes.append(Contract(
+                    out.nodes.append(make_record(
+                        Contract,
                         id=parent_id, name=f"IDV {parent_piid}", award_id=parent_piid, award_type="idv",
                         external_ids=[f"usaspending:{parent_key}", f"piid:{parent_piid}"],
                         notes="Referenced as the parent award of an order; import the IDV's own record for details.",
                         sources=sources, confidence="confirmed", imported_from=REFERENCE))
-                out.relationships.append(_rel(contract_id, "CHILD_OF", parent_id, sources, tag, None, None))
+                out.relationships.append(rel["CHILD_OF"](from_id=contract_id, to_id=parent_id, sources=sources,
+                                                         from_match=None, to_match=None))
         return out
+
+    def _make_relationship_makers(self, tag: str) -> dict[str, RecordMaker]:
+        # the fields every relationship of a type shares in this file, checked once
+        self._relationship_makers = {
+            rel_type: RecordMaker(Relationship, type=rel_type, confidence="confirmed", imported_from=tag)
+            for rel_type in ("PART_OF", "AWARDED", "AWARDED_TO", "SUBSIDIARY_OF", "CHILD_OF")}
+        return self._relationship_makers
 
     def _agency(self, resolver: Resolver, out: Emitted, name: str, code: str, sources, tag, line):
         raw = ("Agency", name, code)
         landed = self._landed.get(raw)
         if landed is not None:
-            return Match(landed.id, landed.method)
+            return landed  # never created now (see below), and never changed by a caller
         name, code = entity_name(name), clean_text(code)
         if not name and not code:
             return None
         derived = f"agency:usa-{slug(code)}" if code else f"agency:usa-{slug(normalise_name(name, 'Agency'))}"
         match = resolver.resolve("Agency", name, [("agency_code", code)], derived, file=self.file.name, line=line)
         if match.created:
-            out.nodes.append(Agency(id=match.id, name=name or f"Agency {code}", agency_code=code, level="federal",
-                                    country="US", sources=sources, confidence="confirmed", imported_from=tag))
+            out.nodes.append(make_record(Agency, id=match.id, name=name or f"Agency {code}", agency_code=code,
+                                         level="federal", country="US", sources=sources, confidence="confirmed",
+                                         imported_from=tag))
         self._landed[raw] = Match(match.id, match.method)
         return match
 
@@ -364,7 +404,7 @@ class UsaspendingImporter(Importer):
         raw = ("Company", name, uei, duns)
         landed = self._landed.get(raw)
         if landed is not None:
-            return Match(landed.id, landed.method)
+            return landed
         name, uei, duns = entity_name(name), clean_text(uei), clean_text(duns)
         if not name and not uei and not duns:
             return None
@@ -377,18 +417,12 @@ class UsaspendingImporter(Importer):
         match = resolver.resolve("Company", name, [("uei", uei), ("duns", duns)], derived, file=self.file.name,
                                  line=line)
         if match.created:
-            out.nodes.append(Company(id=match.id, name=name or f"Recipient {uei or duns}", uei=uei,
-                                     duns=duns.zfill(9) if duns and duns.isdigit() else duns,
-                                     country=clean_text(country), sources=sources, confidence="confirmed",
-                                     imported_from=tag))
+            out.nodes.append(make_record(Company, id=match.id, name=name or f"Recipient {uei or duns}", uei=uei,
+                                         duns=duns.zfill(9) if duns and duns.isdigit() else duns,
+                                         country=clean_text(country), sources=sources, confidence="confirmed",
+                                         imported_from=tag))
         self._landed[raw] = Match(match.id, match.method)
         return match
-
-
-def _rel(from_id: str, rel_type: str, to_id: str, sources: list[str], tag: str, from_match, to_match,
-         **extra: Any) -> Relationship:
-    return make_record(Relationship, from_id=from_id, to_id=to_id, type=rel_type, sources=sources,
-                       confidence="confirmed", imported_from=tag, from_match=from_match, to_match=to_match, **extra)
 
 
 def _award_type(row: CsvRow) -> str | None:

@@ -76,15 +76,18 @@ def test_files_have_typed_headers_and_exact_values(tmp_path):
     assert (row[":START_ID(Entity)"], row[":END_ID(Entity)"], row[":TYPE"]) == ("contract:acme-1", "company:acme",
                                                                                 "AWARDED_TO")
     assert row["amount_usd:double"] == "0.1"
-    # every property the writer would store is a column, and nothing else
+    # every property the writer would store is a column, and nothing else (the provenance fields included: its
+    # source is among the records)
     rel = _records().relationships[1]
-    assert {h.split(":")[0] for h in header[3:]} == set(record_properties(rel))
+    assert {h.split(":")[0] for h in header[3:]} == set(record_properties(rel)) | {"newest_source"}
     # a missing value is an empty, unquoted field (no property), text is quoted
     text = (files.directory / "nodes-company.csv").read_text(encoding="utf-8")
     assert f'"company:acme","Entity{ARRAY_DELIMITER}Company",,"confirmed","Company","Acme\nCorp",' in text
     read_back = ImportFiles.read(files.directory)
     assert read_back == files
-    assert schema_statements(files) == [*store_schema_statements(), "CALL db.awaitIndexes(600)"]
+    assert schema_statements(files) == [*store_schema_statements(), "CALL db.awaitIndexes(600)",
+                                        "MERGE (m:StatetechFormat {id: 'statetech:format'}) "
+                                        "SET m.provenance_fields = 1"]
     assert all(";" not in statement for statement in schema_statements(files))
 
 

@@ -133,6 +133,9 @@ def _loader(paths, edits=()):
         load_files(graph, paths)
         for statement in edits:
             graph.query(statement, write=True)
+        if edits:
+            # edits made outside statetech reach the provenance fields records/* read through a refresh
+            graph.refresh_provenance()
     return load
 
 

@@ -68,6 +68,8 @@ def _loaded(graph):
     graph.load(RECORDS)
     for statement in HAND_EDITS:
         graph.query(statement, write=True)
+    # edits made outside statetech reach the provenance fields these queries read through a refresh
+    graph.refresh_provenance()
     return graph
 
 

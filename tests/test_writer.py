@@ -18,8 +18,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "curated"
 
 def snapshot(graph) -> dict:
     """Everything stored, as plain values: labels and properties of every node, every relationship with its ends."""
+    # (the store's format marker, statetech.graph.provenance, is bookkeeping rather than a record)
     nodes = {r["id"]: (sorted(r["labels"]), r["props"]) for r in graph.query(
-        "MATCH (n) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props")}
+        "MATCH (n) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props")
+        if "StatetechFormat" not in r["labels"]}
     rels = {r["id"]: (r["type"], r["a"], r["b"], r["props"]) for r in graph.query(
         "MATCH (a)-[r]->(b) RETURN r.id AS id, type(r) AS type, a.id AS a, b.id AS b, properties(r) AS props")}
     return {"nodes": nodes, "relationships": rels}

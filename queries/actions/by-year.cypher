@@ -8,18 +8,24 @@
 //   company: {type: entity, kind: Company, help: "only actions targeting or organised at this company or its subsidiaries"}
 // returns: [year, action_type, actions, known_participants, action_ids]
 CALL () {
+  // every action once, without the set the company's union builds (a third less work on the embedded engine for the
+  // whole graph); the two parts never both give rows
   MATCH (ac:EmployeeAction)
   WHERE $company IS NULL
   RETURN ac
-  UNION
-  MATCH (:Company {id: $company})<-[:SUBSIDIARY_OF*0..6]-(:Company)<-[:TARGETS|ORGANIZED_AT]-(ac:EmployeeAction)
-  RETURN ac
-  UNION
-  MATCH (:Company {id: $company})<-[:SUBSIDIARY_OF*0..6]-(:Company)<-[:AWARDED_TO|SUBCONTRACTED_TO]-(:Contract)
-        <-[:TARGETS]-(ac:EmployeeAction)
-  RETURN ac
-  UNION
-  MATCH (:Company {id: $company})<-[:SUBSIDIARY_OF*0..6]-(:Company)-[:PROVIDES]->(:Product)<-[:TARGETS]-(ac:EmployeeAction)
+  UNION ALL
+  MATCH (co:Company {id: $company})
+  CALL (co) {
+    MATCH (co)<-[:SUBSIDIARY_OF*0..6]-(:Company)<-[:TARGETS|ORGANIZED_AT]-(ac:EmployeeAction)
+    RETURN ac
+    UNION
+    MATCH (co)<-[:SUBSIDIARY_OF*0..6]-(:Company)<-[:AWARDED_TO|SUBCONTRACTED_TO]-(:Contract)
+          <-[:TARGETS]-(ac:EmployeeAction)
+    RETURN ac
+    UNION
+    MATCH (co)<-[:SUBSIDIARY_OF*0..6]-(:Company)-[:PROVIDES]->(:Product)<-[:TARGETS]-(ac:EmployeeAction)
+    RETURN ac
+  }
   RETURN ac
 }
 WITH ac, coalesce(substring(ac.start_date, 0, 4), '') AS year ORDER BY ac.id

@@ -14,6 +14,8 @@ MATCH (top:Agency {id: $agency})<-[:PART_OF*0..6]-(a:Agency)-[:AWARDED]->(c:Cont
 WHERE ($include_sub_agencies OR a.id = top.id)
   AND ($since IS NULL OR c.start_date >= $since)
 WITH DISTINCT c, a
+// the order does not depend on the vendors or products, so only the rows that make the list look them up
+WITH c, a ORDER BY coalesce(c.obligated_usd, -1.0) DESC, c.id, a.id LIMIT $limit
 CALL (c) {
   MATCH (c)-[:AWARDED_TO]->(v:Company)
   WITH DISTINCT v ORDER BY v.id

@@ -21,6 +21,9 @@ CALL (v) {
   RETURN c, 'product' AS role, null AS subcontract_usd
 }
 WITH DISTINCT c, v, role, subcontract_usd
+// the order does not depend on the awarding agencies, so only the rows that make the list look them up
+WITH c, v, role, subcontract_usd
+ORDER BY coalesce(c.obligated_usd, -1.0) DESC, c.id, v.id, role, coalesce(subcontract_usd, -1.0) LIMIT $limit
 CALL (c) {
   MATCH (c)<-[:AWARDED]-(a:Agency)
   WITH DISTINCT a ORDER BY a.id

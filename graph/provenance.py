@@ -1,0 +1,392 @@
+"""Provenance fields kept at write time, so whole-graph provenance questions do not read every record's sources.
+
+records/unsourced (which records cite sources that are not in the graph) and records/newest (records ordered by the
+newest source they cite) used to look up every cited id of every entity and relationship at read time: 22 to 62
+seconds at 1M nodes / 3M relationships. Instead every write stores, beside a record's ``sources``:
+
+* ``missing_sources`` - the sorted cited ids with no Source node (``['(no source cited)']`` when it cites none);
+  only on records that have some, so a complete graph pays nothing for it;
+* ``newest_source`` - the newest ``published`` of its cited sources that are in the graph; :data:`UNDATED` when those
+  have no date (the queries answer null for it, and sort it where a null sorts); absent when none is in the graph.
+
+The embedded engine finds relationships cheaply only by expanding nodes, so every entity also summarises its outgoing
+relationships: ``out_newest`` (the exact newest dated ``newest_source`` among them), ``out_undated`` and
+``out_missing_sources`` (true when some have that). Why ``out_newest`` must be exact: records/newest takes the $limit
+start nodes with the highest ``out_newest`` and calls the lowest of those F. Each of them has a relationship dated
+exactly its ``out_newest`` >= F, so there are at least $limit relationships dated >= F, and the $limit-th newest
+relationship T is dated >= F; any relationship dated >= T then has a start node whose ``out_newest`` >= T >= F. So the
+relationships dated >= F of the start nodes with ``out_newest`` >= F hold the whole answer, ties included. (With
+fewer than $limit such start nodes there is no such F: every dated relationship is a candidate.) An upper bound would
+break the first step; that is why a relationship whose date may go down (replaced, or its source's date changed) makes
+its start node's summary be recomputed from all its relationships, while new relationships only raise it.
+
+Who keeps them: :class:`ProvenanceKeeper`, used by every statetech write (the batched writer, the one-transaction
+curated load, the bulk-import files). A Source written with a new id completes the records flagged missing it (only
+those: the ids flagged are remembered, so nothing is read when no record waits for the new source); a Source whose
+``published`` changed updates the records citing it (a scan, but a rare one). Anything else that writes to the store
+(a hand edit in Neo4j Browser) is seen after :func:`refresh`, which recomputes every field and also upgrades a store
+written before these fields existed. Such a store lacks the format marker (a :data:`FORMAT_LABEL` node), and the
+queries reading these fields refuse to run on it (:func:`check`) rather than answer wrongly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from statetech.graph import cypher
+from statetech.graph.errors import QueryError
+from statetech.graph.vocabulary import (
+    MISSING_SOURCES,
+    NEWEST_SOURCE,
+    OUT_MISSING_SOURCES,
+    OUT_NEWEST,
+    OUT_UNDATED,
+)
+
+if TYPE_CHECKING:
+    from statetech.graph.store import GraphStore
+
+UNDATED = "undated"  # newest_source of a record whose cited sources in the graph carry no date
+NO_SOURCE = "(no source cited)"
+FORMAT_ID = "statetech:format"
+FORMAT_VERSION = 1
+REFRESH_COMMAND = "statetech db refresh"
+LOOKUP_CHUNK = 10_000
+_ABSENT = object()  # a cited id known to have no Source node
+
+
+def derive(cited: Iterable[Any] | None, dates: Mapping[str, Any]) -> tuple[str | None, list[str] | None]:
+    """(newest_source, missing_sources) of a record citing ``cited``; ``dates`` maps the id of every Source in the
+    graph to its ``published`` (None when undated) and may map an absent id to ``_ABSENT``.
+
+    The same answer records/unsourced and records/newest computed at read time before: a missing id cited twice is
+    listed twice, and the newest date is the greatest ``published`` text of the cited sources that exist.
+    """
+    cited = list(cited or ())
+    if not cited:
+        return None, [NO_SOURCE]
+    missing: list[str] = []
+    newest = None
+    found = False
+    for sid in cited:
+        date = dates.get(sid, _ABSENT) if isinstance(sid, str) else _ABSENT
+        if date is _ABSENT:
+            missing.append(sid if isinstance(sid, str) else str(sid))
+            continue
+        found = True
+        if date is not None and (newest is None or date > newest):
+            newest = date
+    if not found:
+        return None, sorted(missing)
+    return (newest if newest is not None else UNDATED), (sorted(missing) or None)
+
+
+@dataclass
+class Markers:
+    """The summary of one entity's outgoing relationships (the ``out_*`` fields); None means absent."""
+
+    out_newest: str | None = None
+    out_undated: bool | None = None
+    out_missing_sources: bool | None = None
+
+    def add(self, newest: str | None, missing: list[str] | None) -> None:
+        if newest == UNDATED:
+            self.out_undated = True
+        elif newest is not None and (self.out_newest is None or newest > self.out_newest):
+            self.out_newest = newest
+        if missing:
+            self.out_missing_sources = True
+
+    def props(self) -> dict[str, Any]:
+        """The fields that are set (for a record being created)."""
+        return {k: v for k, v in self.row().items() if v is not None}
+
+    def row(self) -> dict[str, Any]:
+        return {OUT_NEWEST: self.out_newest, OUT_UNDATED: self.out_undated,
+                OUT_MISSING_SOURCES: self.out_missing_sources}
+
+
+def field_values(newest: str | None, missing: list[str] | None) -> dict[str, Any]:
+    return {NEWEST_SOURCE: newest, MISSING_SOURCES: missing}
+
+
+class SourceDates(dict):
+    """Source id -> ``published`` (None when undated) or ``_ABSENT``, filled from the store on demand.
+
+    :meth:`derived` remembers its answer per list of cited ids: records share a few thousand lists, so a load of a
+    million records derives each list once instead of once per record. Any change to the dates forgets them.
+    """
+
+    def __init__(self, store: GraphStore) -> None:
+        super().__init__()
+        self.store = store
+        self._derived: dict[tuple[Any, ...], tuple[str | None, list[str] | None]] = {}
+
+    def derived(self, cited: Iterable[Any] | None) -> tuple[str | None, list[str] | None]:
+        """:func:`derive` of ``cited`` with these dates (the same answer, remembered)."""
+        try:
+            key = tuple(cited) if cited else ()
+            answer = self._derived.get(key)
+        except TypeError:  # an unhashable value in a hand-made list: nothing to remember it by
+            return derive(cited, self)
+        if answer is None:
+            answer = self._derived[key] = derive(cited, self)
+        return answer
+
+    # every way the dates change forgets the remembered answers
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._derived.clear()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._derived.clear()
+        super().__delitem__(key)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self._derived.clear()
+        return super().setdefault(key, default)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._derived.clear()
+        return super().pop(key, *default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._derived.clear()
+        super().update(*args, **kwargs)
+
+    def clear(self) -> None:
+        self._derived.clear()
+        super().clear()
+
+    def popitem(self) -> tuple[str, Any]:
+        self._derived.clear()
+        return super().popitem()
+
+    def ensure(self, ids: Iterable[str]) -> None:
+        wanted = [i for i in {i for i in ids if isinstance(i, str)} if i not in self]
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start:start + LOOKUP_CHUNK]
+            for row in self.store.lookup(cypher.SOURCE_DATES_BY_IDS, {"ids": chunk}):
+                self[row["id"]] = row["published"]
+            for sid in chunk:
+                self.setdefault(sid, _ABSENT)
+
+    def load_all(self) -> None:
+        self.clear()
+        for row in self.store.lookup(cypher.SOURCE_DATES, {}):
+            if isinstance(row["id"], str):
+                self[row["id"]] = row["published"]
+
+
+class ProvenanceKeeper:
+    """Keeps the provenance fields right through one write run (see the module docstring)."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self.dates = SourceDates(store)
+        self._empty_at_start: bool | None = None
+        self._stored_flagged: set[str] | None = None  # ids flagged missing in the store when the run began
+        self._run_flagged: set[str] = set()  # ids this run flagged missing
+
+    def start(self, *, write: bool = True) -> bool:
+        """Before the run's first write: a store without entities gets the format marker (every field it will hold
+        is kept by statetech). Returns whether it needs it; ``write=False`` leaves writing it to the caller (in the
+        transaction of the records)."""
+        if self._empty_at_start is None:
+            self._empty_at_start = not self.store.has_entities()
+            if self._empty_at_start:
+                self._stored_flagged = set()
+                if write:
+                    write_format(self.store)
+            return self._empty_at_start
+        return False
+
+    def sources_written(self, sources: Iterable[Any]) -> tuple[set[str], set[str]]:
+        """Note the Sources about to be written; returns (ids new to the graph, ids whose date changes)."""
+        sources = list(sources)
+        self.dates.ensure(s.id for s in sources)
+        new, changed = set(), set()
+        for source in sources:
+            published = source.published
+            published = None if published is None else str(published)
+            before = self.dates.get(source.id, _ABSENT)
+            if before is _ABSENT:
+                new.add(source.id)
+            elif before != published:
+                changed.add(source.id)
+            self.dates[source.id] = published
+        return new, changed
+
+    def values(self, cited: Iterable[Any] | None) -> tuple[str | None, list[str] | None]:
+        newest, missing = self.dates.derived(cited)
+        if missing:
+            self._run_flagged.update(missing)
+        return newest, missing
+
+    def completes(self, new_ids: set[str]) -> set[str]:
+        """Which of ``new_ids`` (Sources new to the graph) some stored record is flagged missing."""
+        if not new_ids:
+            return set()
+        hit = new_ids & self._run_flagged
+        if self._stored_flagged is None:
+            self._stored_flagged = flagged_ids(self.store)
+        return hit | (new_ids & self._stored_flagged)
+
+    def after_write(self, new_ids: set[str], changed_ids: set[str]) -> None:
+        """Bring records written before up to date with the Sources just written."""
+        completed = self.completes(new_ids)
+        if completed or changed_ids:
+            fix_records(self.store, self.dates, completed, changed_ids)
+
+
+def flagged_ids(store: GraphStore) -> set[str]:
+    ids: set[str] = set()
+    for query in (cypher.FLAGGED_ENTITY_MISSING, cypher.FLAGGED_RELATIONSHIP_MISSING):
+        for row in store.lookup(query, {}):
+            ids.update(m for m in row["missing"] or () if isinstance(m, str))
+    return ids
+
+
+def write_format(store: GraphStore) -> None:
+    store.run_write(cypher.WRITE_STORE_FORMAT, {"id": FORMAT_ID, "version": FORMAT_VERSION})
+
+
+def has_format(store: GraphStore) -> bool:
+    rows = store.lookup(cypher.STORE_FORMAT, {}).rows
+    return bool(rows) and rows[0]["version"] == FORMAT_VERSION
+
+
+def check(store: GraphStore) -> None:
+    """Refuse (QueryError naming the fix) when the store holds records whose provenance fields statetech did not
+    keep: it was written by a statetech older than these fields."""
+    # Sources carry no provenance fields: a store holding no entity has nothing to get wrong.
+    if has_format(store) or not store.has_entities():
+        return
+    raise QueryError(f"{store.location} lacks the provenance fields this query reads (it was written by an older "
+                     f"statetech, or a load into it was cut off); run '{REFRESH_COMMAND}' once (with the same --db / "
+                     f"--neo4j) to compute them")
+
+
+# --- bringing stored records up to date ---------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshSummary:
+    """What :func:`refresh` changed."""
+
+    entities: int = 0
+    relationships: int = 0
+    markers: int = 0
+    entities_read: int = 0
+    relationships_read: int = 0
+
+
+def _entity_change(row: dict[str, Any], dates: Mapping[str, Any]) -> dict[str, Any] | None:
+    newest, missing = derive(row["sources"], dates)
+    if newest == row.get(NEWEST_SOURCE) and missing == row.get(MISSING_SOURCES):
+        return None
+    return {"id": row["id"], **field_values(newest, missing)}
+
+
+def _write_entity_fields(store: GraphStore, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), LOOKUP_CHUNK):
+        store.set_properties(cypher.SET_ENTITY_PROVENANCE, {"rows": rows[start:start + LOOKUP_CHUNK]})
+
+
+def _write_relationship_fields(store: GraphStore, fixes: dict[str, dict[str, dict[str, Any]]]) -> None:
+    groups = [{"start": start, "fixes": by_rid} for start, by_rid in fixes.items()]
+    size = 0
+    chunk: list[dict[str, Any]] = []
+    for group in groups:
+        chunk.append(group)
+        size += len(group["fixes"])
+        if size >= LOOKUP_CHUNK:
+            store.set_properties(cypher.SET_RELATIONSHIP_PROVENANCE, {"groups": chunk})
+            chunk, size = [], 0
+    if chunk:
+        store.set_properties(cypher.SET_RELATIONSHIP_PROVENANCE, {"groups": chunk})
+
+
+def recompute_markers(store: GraphStore, ids: Iterable[str]) -> None:
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        store.set_properties(cypher.RECOMPUTE_MARKERS,
+                             {"ids": ids[start:start + LOOKUP_CHUNK], "undated": UNDATED})
+
+
+def fix_records(store: GraphStore, dates: SourceDates, completed: set[str], changed: set[str]) -> tuple[int, int]:
+    """Recompute the fields of the records flagged missing one of ``completed`` or citing one of ``changed``."""
+    entity_rows: dict[str, dict[str, Any]] = {}
+    rel_rows: dict[tuple[str, Any], dict[str, Any]] = {}
+    for ids, entities, relationships in ((completed, cypher.ENTITIES_MISSING_ANY, cypher.RELATIONSHIPS_MISSING_ANY),
+                                         (changed, cypher.ENTITIES_CITING_ANY, cypher.RELATIONSHIPS_CITING_ANY)):
+        if not ids:
+            continue
+        wanted = dict.fromkeys(ids, True)
+        for row in store.lookup(entities, {"ids": wanted}):
+            entity_rows[row["id"]] = row
+        for row in store.lookup(relationships, {"ids": wanted}):
+            rel_rows[(row["start"], row["rid"])] = row
+    dates.ensure(sid for row in (*entity_rows.values(), *rel_rows.values()) for sid in row["sources"] or ()
+                 if isinstance(sid, str))
+    entity_changes = [c for row in entity_rows.values() if (c := _entity_change(row, dates))]
+    _write_entity_fields(store, entity_changes)
+    fixes: dict[str, dict[str, dict[str, Any]]] = {}
+    for (start, rid), row in rel_rows.items():
+        newest, missing = derive(row["sources"], dates)
+        if newest != row.get(NEWEST_SOURCE) or missing != row.get(MISSING_SOURCES):
+            fixes.setdefault(start, {})[str(rid)] = field_values(newest, missing)
+    _write_relationship_fields(store, fixes)
+    recompute_markers(store, fixes)
+    return len(entity_changes), sum(map(len, fixes.values()))
+
+
+def refresh(store: GraphStore, *, chunk: int = 20_000) -> RefreshSummary:
+    """Recompute every provenance field from what is stored and mark the store as kept; writes only what differs.
+
+    For stores written by an older statetech, and after edits made outside statetech (Neo4j Browser). Entities are
+    read a chunk at a time with their outgoing relationships, so memory stays bounded on a large graph.
+    """
+    store.ensure_schema()
+    with store.writing():
+        return _refresh(store, chunk)
+
+
+def _refresh(store: GraphStore, chunk: int) -> RefreshSummary:
+    summary = RefreshSummary()
+    dates = SourceDates(store)
+    dates.load_all()
+    ids = sorted(row["id"] for row in store.lookup(cypher.ENTITY_IDS, {}) if isinstance(row["id"], str))
+    for begin in range(0, len(ids), chunk):
+        part = ids[begin:begin + chunk]
+        entities = store.lookup(cypher.ENTITIES_PROVENANCE, {"ids": part}).rows
+        rels = store.lookup(cypher.OUT_RELATIONSHIPS_PROVENANCE, {"ids": part}).rows
+        summary.entities_read += len(entities)
+        summary.relationships_read += len(rels)
+        markers: dict[str, Markers] = {}
+        fixes: dict[str, dict[str, dict[str, Any]]] = {}
+        for row in rels:
+            newest, missing = derive(row["sources"], dates)
+            markers.setdefault(row["start"], Markers()).add(newest, missing)
+            if newest != row.get(NEWEST_SOURCE) or missing != row.get(MISSING_SOURCES):
+                fixes.setdefault(row["start"], {})[str(row["rid"])] = field_values(newest, missing)
+        entity_changes = []
+        marker_changes = []
+        for row in entities:
+            change = _entity_change(row, dates)
+            if change:
+                entity_changes.append(change)
+            wanted = markers.get(row["id"], Markers()).row()
+            if any(row.get(k) != v for k, v in wanted.items()):
+                marker_changes.append({"id": row["id"], **wanted})
+        _write_entity_fields(store, entity_changes)
+        _write_relationship_fields(store, fixes)
+        for start in range(0, len(marker_changes), LOOKUP_CHUNK):
+            store.set_properties(cypher.SET_MARKERS, {"rows": marker_changes[start:start + LOOKUP_CHUNK]})
+        summary.entities += len(entity_changes)
+        summary.relationships += sum(map(len, fixes.values()))
+        summary.markers += len(marker_changes)
+    write_format(store)
+    return summary

@@ -1,0 +1,19 @@
+// Embedded-engine form of records/known-on.cypher: Grafeo has no full-text index procedure, so every entity and
+// relationship is scanned. (Range tests that mirror the Neo4j form's index ranges, and per-part ORDER BY ... LIMIT,
+// were not faster on Grafeo 0.6: measured at 100k nodes.) Same rows; the parity tests compare the two forms.
+CALL () {
+  MATCH (n:Entity)
+  WHERE n.added IS NOT NULL AND substring(n.added, 0, size($date)) <= $date
+    AND ($record IS NULL OR $record = 'entity')
+  RETURN n.added AS added, n.updated AS updated, 'entity' AS record, n.id AS id, n.kind AS kind,
+         n.name AS description, n.confidence AS confidence, n.sources AS sources
+  UNION ALL
+  MATCH (x:Entity)-[r]->(y:Entity)
+  WHERE r.added IS NOT NULL AND substring(r.added, 0, size($date)) <= $date
+    AND ($record IS NULL OR $record = 'relationship')
+  RETURN r.added AS added, r.updated AS updated, 'relationship' AS record, r.id AS id, type(r) AS kind,
+         x.name + ' ' + type(r) + ' ' + y.name AS description, r.confidence AS confidence, r.sources AS sources
+}
+RETURN added, updated, record, id, kind, description, confidence, sources
+ORDER BY added, record, id
+LIMIT $limit

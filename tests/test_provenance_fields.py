@@ -1,0 +1,319 @@
+"""records/unsourced and records/newest read provenance fields kept at write time (statetech.graph.provenance).
+
+Every case compares the two queries' rows with a brute-force computation in Python over what the store holds (every
+Source, entity and relationship read back whole), as the queries computed it at read time before: after curated
+loads, a generated graph written in batches, imports citing sources that arrive later, a source whose date moves back,
+relationships re-dated to older sources, import merges, curated records over imported ones, and hand edits followed
+by a refresh. After each step a refresh must find nothing to change: what the writers keep is what a full recomputation
+gives. A store without the fields (as an older statetech left it) is refused until it is refreshed.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from statetech.cli.main import cli
+from statetech.graph.api import shipped_seeds_path
+from statetech.graph.catalog import Catalog
+from statetech.graph.errors import QueryError
+from statetech.graph.model import Agency, Company, Contract, Product, RecordSet, Relationship, Source
+from statetech.graph.provenance import UNDATED, derive
+from statetech.loaders.curated import load_curated, load_files
+
+CATALOG = Catalog.load()
+FIXTURES = Path(__file__).parent / "fixtures" / "curated"
+NO_SOURCE = "(no source cited)"
+LIMITS = (1, 3, 10, 50, 100_000)
+SINCES = (None, "2015", "2021-06", "2024-02-29", "2030")
+
+
+# --- the brute force ------------------------------------------------------------------------------------------------
+
+
+def _stored(graph):
+    dates = {r["id"]: r["published"]
+             for r in graph.query("MATCH (s:Source) RETURN s.id AS id, s.published AS published")}
+    entities = graph.query("MATCH (n:Entity) RETURN n.id AS id, n.kind AS kind, n.name AS name, "
+                           "n.confidence AS confidence, n.sources AS sources").rows
+    rels = graph.query("MATCH (a:Entity)-[r]->(b:Entity) RETURN r.id AS id, type(r) AS kind, a.name AS a, "
+                       "b.name AS b, r.confidence AS confidence, r.sources AS sources").rows
+    return dates, entities, rels
+
+
+def _cited(sources, dates):
+    """(missing ids sorted, whether any cited source exists, newest published among those that do)."""
+    cited = list(sources or [])
+    if not cited:
+        return [NO_SOURCE], False, None
+    missing = sorted(s for s in cited if s not in dates)
+    present = [dates[s] for s in cited if s in dates]
+    dated = [d for d in present if d is not None]
+    return missing, bool(present), max(dated) if dated else None
+
+
+def expected_unsourced(graph):
+    dates, entities, rels = _stored(graph)
+    rows = []
+    for record, items in (("entity", entities), ("relationship", rels)):
+        for item in items:
+            missing, _, _ = _cited(item["sources"], dates)
+            if missing:
+                rows.append({"record": record, "id": item["id"], "kind": item["kind"], "missing_sources": missing})
+    # ORDER BY record, id: a null id (a hand-drawn edge) sorts last
+    return sorted(rows, key=lambda r: (r["record"], r["id"] is None, r["id"] or ""))
+
+
+def expected_newest(graph, since, limit):
+    dates, entities, rels = _stored(graph)
+    rows = []
+    for record, items in (("entity", entities), ("relationship", rels)):
+        for item in items:
+            _, found, newest = _cited(item["sources"], dates)
+            if not found or (since is not None and (newest is None or newest < since)):
+                continue
+            description = item["name"] if record == "entity" else f"{item['a']} {item['kind']} {item['b']}"
+            rows.append({"newest_source_date": newest, "record": record, "id": item["id"], "kind": item["kind"],
+                         "description": description, "confidence": item["confidence"], "sources": item["sources"]})
+    # newest first with a null date first (as both stores sort a null DESC), then record, then id (null last)
+    rows.sort(key=lambda r: (r["record"], r["id"] is None, r["id"] or ""))
+    rows.sort(key=lambda r: (r["newest_source_date"] is None, r["newest_source_date"] or ""), reverse=True)
+    return rows[:limit]
+
+
+def assert_exact(graph):
+    assert CATALOG.run(graph, "records/unsourced").rows == expected_unsourced(graph)
+    for since in SINCES:
+        for limit in LIMITS:
+            params = {"limit": str(limit), **({"since": since} if since else {})}
+            assert CATALOG.run(graph, "records/newest", params).rows == expected_newest(graph, since, limit), params
+    # what the writers kept is what a full recomputation gives: a refresh finds nothing to change
+    done = graph.refresh_provenance()
+    assert (done.entities, done.relationships, done.markers) == (0, 0, 0)
+
+
+# --- records ----------------------------------------------------------------------------------------------------------
+
+
+def _source(slug, published):
+    return Source(id=f"source:{slug}", url=f"https://example.org/{slug}", title=f"Document {slug}",
+                  publisher="Example", published=published)
+
+
+def generated(n_entities=240, n_relationships=700, seed=3, imported_from=None):
+    """A graph with sources of full, partial and no dates, and records citing sources that are not among them."""
+    rng = random.Random(seed)
+    sources = [_source(f"gen-{i}", rng.choice([None, f"{rng.randint(2010, 2026)}",
+                                               f"{rng.randint(2010, 2026)}-{rng.randint(1, 12):02d}",
+                                               f"{rng.randint(2010, 2026)}-{rng.randint(1, 12):02d}-"
+                                               f"{rng.randint(1, 28):02d}"]))
+               for i in range(60)]
+    cite = [s.id for s in sources] + [f"source:never-{i}" for i in range(8)]  # the last ones are never written
+    kinds = ((Agency, "agency"), (Contract, "contract"), (Company, "company"), (Product, "product"))
+    ids = {prefix: [] for _, prefix in kinds}
+    nodes = []
+    for i in range(n_entities):
+        cls, prefix = kinds[i % 4]
+        node_id = f"{prefix}:gen-{i}"
+        ids[prefix].append(node_id)
+        nodes.append(cls(id=node_id, name=f"Generated {i}", sources=rng.sample(cite, rng.randint(1, 3)),
+                         confidence="reported", imported_from=imported_from))
+    patterns = (("agency", "AWARDED", "contract"), ("contract", "AWARDED_TO", "company"),
+                ("company", "PROVIDES", "product"), ("agency", "USES", "product"))
+    rels = []
+    for i in range(n_relationships):
+        a, t, b = patterns[i % 4]
+        # a hub: the first agency awards a third of the contracts
+        start = ids[a][0] if a == "agency" and i % 3 == 0 else rng.choice(ids[a])
+        rels.append(Relationship(id=f"rel:gen-{i}", **{"from": start, "to": rng.choice(ids[b])}, type=t,
+                                 sources=rng.sample(cite, rng.randint(1, 2)), confidence="reported",
+                                 imported_from=imported_from))
+    return RecordSet(sources=sources, nodes=nodes, relationships=rels)
+
+
+# --- the derivation itself ------------------------------------------------------------------------------------------
+
+
+def test_derive_matches_the_read_time_rules():
+    dates = {"a": "2020", "b": "2021-05", "c": None}
+    assert derive([], dates) == (None, [NO_SOURCE])
+    assert derive(["a", "b"], dates) == ("2021-05", None)
+    assert derive(["x", "a", "x"], dates) == ("2020", ["x", "x"])  # a missing id cited twice is listed twice
+    assert derive(["c"], dates) == (UNDATED, None)
+    assert derive(["c", "a"], dates) == ("2020", None)
+    assert derive(["y", "x"], dates) == (None, ["x", "y"])
+
+
+# --- both stores ------------------------------------------------------------------------------------------------------
+
+
+def test_seeds_and_fixtures(graph):
+    assert CATALOG.run(graph, "records/unsourced").rows == []  # an empty store answers, refusing nothing
+    assert CATALOG.run(graph, "records/newest").rows == []
+    load_files(graph, [shipped_seeds_path()])
+    load_files(graph, [FIXTURES / "small.yaml", FIXTURES / "rich.yaml"])
+    assert_exact(graph)
+
+
+def test_generated_graph_in_batches_then_sources_arrive_and_change(graph):
+    records = generated()
+    late = records.sources[40:]  # cited from the start, written only later
+    first = RecordSet(sources=records.sources[:40], nodes=records.nodes, relationships=records.relationships)
+    graph.load(first, batch_size=97, single_transaction=False)  # a first load: summaries computed before writing
+    assert expected_unsourced(graph)  # something to find
+    assert_exact(graph)
+
+    # the late sources complete the records flagged missing them
+    graph.load(RecordSet(sources=late), single_transaction=True)
+    assert_exact(graph)
+
+    # a source re-dated to an older date: every record citing it, and every start node summarising one, goes down
+    newest = max((s for s in records.sources if s.published), key=lambda s: s.published)
+    graph.load(RecordSet(sources=[newest.model_copy(update={"published": "2001"})]), single_transaction=False)
+    assert_exact(graph)
+    # ...and to no date at all
+    graph.load(RecordSet(sources=[newest.model_copy(update={"published": None})]), single_transaction=True)
+    assert_exact(graph)
+
+    # relationships re-cited to the oldest source (their newest date goes down), by a batched curated load
+    oldest = min((s for s in records.sources if s.published), key=lambda s: s.published)
+    redated = [r.model_copy(update={"sources": [oldest.id]}) for r in records.relationships[::5]]
+    graph.load(RecordSet(relationships=redated), batch_size=50, single_transaction=False)
+    assert_exact(graph)
+    # and some of them to a source that is not in the graph, in one transaction
+    graph.load(RecordSet(relationships=[r.model_copy(update={"sources": ["source:never-9"]})
+                                        for r in records.relationships[:40]]), single_transaction=True)
+    assert_exact(graph)
+    # entities replaced by a curated load keep their relationships' summary
+    graph.load(RecordSet(nodes=records.nodes[:30]), single_transaction=True)
+    graph.load(RecordSet(nodes=records.nodes[30:60]), batch_size=7, single_transaction=False)
+    assert_exact(graph)
+
+
+def test_imports_sources_arriving_later_merges_and_curated_over_imports(graph):
+    records = generated(imported_from="test:import")
+    sources = {s.id: s for s in records.sources}
+    # an import streams rows: each row's records with a source that may only come in a later row
+    rows = []
+    for i, node in enumerate(records.nodes):
+        rows.append(RecordSet(nodes=[node], sources=[sources[s] for s in node.sources if s in sources and i % 2]))
+    for i, rel in enumerate(records.relationships):
+        rows.append(RecordSet(relationships=[rel], sources=[sources[s] for s in rel.sources if s in sources]
+                              if i % 3 == 0 else []))
+    rows.append(RecordSet(sources=records.sources))
+    graph.import_(iter(rows), batch_size=64)
+    assert_exact(graph)
+
+    # a re-import citing other sources (merged into the stored records)
+    rng = random.Random(11)
+    recited = [r.model_copy(update={"sources": [rng.choice(list(sources))]}) for r in records.relationships[::3]]
+    graph.import_(iter([RecordSet(relationships=recited[:100]), RecordSet(relationships=recited[100:])]),
+                  batch_size=40)
+    assert_exact(graph)
+
+    # a merged row without sources keeps the stored list, and the fields stay those of the stored list
+    bare_nodes = [type(n).model_construct(**{**n.__dict__, "sources": [], "notes": "merged"})
+                  for n in records.nodes[:20]]
+    bare_rels = [Relationship.model_construct(**{**r.__dict__, "sources": [], "notes": "merged"})
+                 for r in records.relationships[:20]]
+    graph.import_(iter([RecordSet(nodes=bare_nodes, relationships=bare_rels)]), batch_size=15)
+    stored = graph.query("MATCH (n:Entity {id: $id}) RETURN n.sources AS s, n.notes AS notes",
+                         {"id": records.nodes[0].id}).rows
+    assert stored == [{"s": records.nodes[0].sources, "notes": "merged"}]
+    assert_exact(graph)
+
+    # curated records over the imported ones (replacing them, with sources written in the same load)
+    curated = [n.model_copy(update={"imported_from": None, "sources": ["source:curated-new"]})
+               for n in records.nodes[:10]]
+    curated_rels = [r.model_copy(update={"imported_from": None, "sources": ["source:gen-1"]})
+                    for r in records.relationships[:30]]
+    graph.load(RecordSet(sources=[_source("curated-new", "2026-11-30")], nodes=curated, relationships=curated_rels),
+               single_transaction=True)
+    assert_exact(graph)
+
+
+def test_hand_edits_are_seen_after_a_refresh(graph):
+    graph.load(generated(n_entities=40, n_relationships=90), single_transaction=True)
+    graph.query("MATCH (n:Entity {id: 'agency:gen-0'}) SET n.sources = []", write=True)
+    graph.query("MATCH (n:Entity {id: 'contract:gen-1'}) SET n.sources = ['source:hand-missing']", write=True)
+    graph.query("MATCH (s:Source {id: 'source:gen-2'}) SET s.published = '2099-01-01'", write=True)
+    graph.query("MATCH (a:Entity {id: 'agency:gen-4'}) MATCH (b:Entity {id: 'product:gen-3'}) "
+                "CREATE (a)-[:USES {confidence: 'reported', sources: ['source:gen-5']}]->(b)", write=True)
+    graph.query("MATCH (a:Entity {id: 'agency:gen-8'}) MATCH (b:Entity {id: 'product:gen-7'}) "
+                "CREATE (a)-[:USES {confidence: 'reported'}]->(b)", write=True)
+    before = CATALOG.run(graph, "records/unsourced").rows
+    assert before != expected_unsourced(graph)  # not seen yet: the fields are kept by statetech's writes
+    done = graph.refresh_provenance()
+    assert done.entities >= 2 and done.relationships >= 1
+    assert_exact(graph)
+    ids = [r["id"] for r in CATALOG.run(graph, "records/unsourced").rows]
+    assert "agency:gen-0" in ids and "contract:gen-1" in ids and None in ids
+
+
+def test_a_store_without_the_fields_is_refused_until_refreshed(graph, backend, tmp_path):
+    graph.load(generated(n_entities=40, n_relationships=90), single_transaction=True)
+    # what an older statetech left: no format marker, no provenance fields
+    graph.query("MATCH (m:StatetechFormat) DELETE m", write=True)
+    for name in ("newest_source", "missing_sources", "out_newest", "out_undated", "out_missing_sources"):
+        graph.query(f"MATCH (n:Entity) REMOVE n.{name}", write=True)
+        graph.query(f"MATCH ()-[r]->() REMOVE r.{name}", write=True)
+    # a write by this statetech into such a store keeps its own records right, but cannot vouch for the others
+    graph.load(RecordSet(sources=[_source("later", "2025-01-01")]), single_transaction=True)
+    for name in ("records/unsourced", "records/newest"):
+        with pytest.raises(QueryError) as err:
+            CATALOG.run(graph, name)
+        assert "lacks the provenance fields this query reads" in str(err.value)
+        assert "run 'statetech db refresh' once" in str(err.value)
+    # other queries are not affected
+    assert CATALOG.run(graph, "records/alleged").rows is not None
+    if backend == "embedded":
+        where = ["--db", str(graph.store.path)]
+        graph.close()
+        runner = CliRunner()
+        refused = runner.invoke(cli, [*where, "query", "run", "records/unsourced"])
+        assert refused.exit_code == 1 and "statetech db refresh" in refused.output
+        assert "Traceback" not in refused.output
+        done = runner.invoke(cli, [*where, "db", "refresh"])
+        assert done.exit_code == 0, done.output
+        assert done.output.startswith("refreshed embedded store at ")
+        again = runner.invoke(cli, [*where, "db", "refresh"])
+        assert "updated 0 entities, 0 relationships and 0 relationship summaries" in again.output
+    else:
+        graph.refresh_provenance()
+    assert_exact(graph)
+
+
+def test_a_relationship_losing_its_start_nodes_newest_date(graph):
+    """The summary on a start node is exact: when its newest relationship is re-dated older, the next one counts."""
+    records = RecordSet(
+        sources=[_source("old", "2011-01-01"), _source("mid", "2015-01-01"), _source("new", "2020-01-01")],
+        nodes=[Agency(id="agency:a", name="A", sources=["source:old"], confidence="reported"),
+               Product(id="product:p", name="P", sources=["source:old"], confidence="reported"),
+               Product(id="product:q", name="Q", sources=["source:old"], confidence="reported")],
+        relationships=[Relationship(**{"from": "agency:a", "to": "product:p"}, type="USES",
+                                    sources=["source:new"], confidence="reported"),
+                       Relationship(**{"from": "agency:a", "to": "product:q"}, type="USES",
+                                    sources=["source:mid"], confidence="reported")])
+    graph.load(records, single_transaction=False)
+    summary = "MATCH (n:Entity {id: 'agency:a'}) RETURN n.out_newest AS d"
+    assert graph.query(summary).rows == [{"d": "2020-01-01"}]
+    older = records.relationships[0].model_copy(update={"sources": ["source:old"]})
+    graph.load(RecordSet(relationships=[older]), single_transaction=False)
+    assert graph.query(summary).rows == [{"d": "2015-01-01"}]
+    assert [r["id"] for r in CATALOG.run(graph, "records/newest", {"limit": "1", "since": "2012"}).rows] == [
+        "rel:agency:a>USES>product:q"]
+    assert_exact(graph)
+
+
+def test_bulk_import_files_carry_the_fields(tmp_path):
+    """The bulk path computes the same fields as the writer (test_bulk_import compares the stored graphs)."""
+    from statetech.graph.bulk import write_import_files
+
+    records = load_curated([FIXTURES / "small.yaml", FIXTURES / "rich.yaml"])
+    files = write_import_files(records, tmp_path / "bulk")
+    headers = {path.name: path.read_text(encoding="utf-8").splitlines()[0] for path in files.node_files}
+    assert any("newest_source:string" in h and "out_newest:string" in h for h in headers.values())
+    assert "StatetechFormat" in files.schema_file.read_text(encoding="utf-8")
