@@ -35,9 +35,7 @@ from statetech.graph.bulk import write_import_files  # noqa: E402
 from statetech.graph.model import ENTITY_LABEL  # noqa: E402
 from statetech.graph.store import Neo4jStore  # noqa: E402
 
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+from measure import load_average  # noqa: E402
 
 
 def verify(store: Neo4jStore, records) -> None:

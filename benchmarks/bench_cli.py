@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from measure import load_average
+
 PYTHON = sys.executable
 STATETECH = shutil.which("statetech", path=str(Path(PYTHON).parent)) or "statetech"
 # What `import statetech.cli.main` loaded before the commands became lazy.
@@ -62,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.runs} runs each, medians")
+    print(f"load average {load_average()}; {args.runs} runs each, medians")
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
         env["STATETECH_DB"] = str(Path(tmp) / "seeds.grafeo")
@@ -82,7 +84,7 @@ def main() -> None:
         for micros, name in slowest_imports(["-c", "import sys; sys.argv = ['statetech', '--help'];"
                                              "from statetech.cli.main import main; main()"], env):
             print(f"  {micros / 1000:8.1f}  {name}")
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average {load_average()}")
 
 
 if __name__ == "__main__":

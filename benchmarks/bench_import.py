@@ -277,8 +277,7 @@ def main() -> None:
     print(f"# load average after: {_load_average()}", flush=True)
 
 
-def _load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+from measure import load_average as _load_average  # noqa: E402
 
 
 def _remove_store(db: Path | None) -> None:

@@ -57,14 +57,8 @@ from statetech.graph.store import GrafeoStore, Neo4jStore  # noqa: E402
 BASELINE_BATCH = 10_000
 
 
-def _rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+from measure import load_average  # noqa: E402
+from measure import peak_rss_mb as _rss_mb  # noqa: E402
 
 
 def verify(store, nodes: int, relationships: int) -> None:

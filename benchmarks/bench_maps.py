@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import http.server
-import os
 import statistics
 import sys
 import threading
@@ -120,9 +119,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+from measure import load_average_line as load_average  # noqa: E402
 
 
 def main() -> None:

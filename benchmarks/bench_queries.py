@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -44,9 +43,7 @@ from statetech.graph.errors import QueryError  # noqa: E402
 from statetech.graph.store import GrafeoStore, GraphStore, Neo4jStore  # noqa: E402
 
 
-def log(text: str) -> None:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(f"[{time.strftime('%H:%M:%S')} max rss {rss:.1f} GB] {text}", flush=True)
+from measure import log  # noqa: E402
 
 
 # --- parameters -----------------------------------------------------------------------------------------------------

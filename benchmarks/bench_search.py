@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import re
 import sys
 import time
@@ -38,17 +37,8 @@ from statetech.graph.store import GrafeoStore  # noqa: E402
 TARGET_MS = 50.0
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
+from measure import load_average_line as load_average  # noqa: E402
+from measure import rss_mb  # noqa: E402
 
 
 def log(text: str) -> None:

@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from measure import load_average  # noqa: E402
 from synthetic import chunks, synthetic_records  # noqa: E402
 
 from statetech.graph.api import Graph  # noqa: E402
@@ -123,7 +124,7 @@ def main() -> None:
     parser.add_argument("--linearity", action="store_true",
                         help="also select at half and double the size (embedded store) and print the time ratios")
     args = parser.parse_args()
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average {load_average()}")
     if args.linearity:
         linearity(args.nodes, args.relationships)
     records = synthetic_records(args.nodes, args.relationships, n_sources=1000)
@@ -178,7 +179,7 @@ def main() -> None:
                 graph.close()
                 if server:
                     server.stop()
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average {load_average()}")
 
 
 if __name__ == "__main__":

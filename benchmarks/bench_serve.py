@@ -170,9 +170,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
+from measure import load_average_line as load_average  # noqa: E402
 
 
 # --- what is measured -------------------------------------------------------------------------------------------------
