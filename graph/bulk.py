@@ -138,19 +138,17 @@ def write_import_files(records: RecordSet, directory: str | os.PathLike) -> Impo
 
 def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relationships: list[Any]) -> ImportFiles:
     from statetech.graph import cypher
-    from statetech.graph.provenance import FORMAT_ID, FORMAT_VERSION, Markers, derive, field_values
+    from statetech.graph.provenance import FORMAT_ID, FORMAT_VERSION, SourceDates, add_fields, start_node_summaries
     from statetech.graph.writer import record_properties
 
     # The provenance fields the writer stores (statetech.graph.provenance): the database is new, so the records'
     # own sources are all the graph has, and every start node's summary is known from the relationships here.
-    dates = {s.id: s.published for s in sources}
-    markers: dict[str, Markers] = {}
-    for rel in relationships:
-        markers.setdefault(rel.from_id, Markers()).add(*derive(rel.sources, dates))
-    summaries = {node_id: m.props() for node_id, m in markers.items()}
+    dates = SourceDates()
+    dates.update((s.id, s.published) for s in sources)
+    summaries = start_node_summaries(relationships, dates.derived)
 
     def with_fields(props: dict[str, Any], cited: list[str]) -> dict[str, Any]:
-        props.update((k, v) for k, v in field_values(*derive(cited, dates)).items() if v is not None)
+        add_fields(props, *dates.derived(cited))
         return props
 
     def node_properties(node: Any) -> dict[str, Any]:

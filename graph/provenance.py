@@ -31,7 +31,7 @@ queries reading these fields refuse to run on it (:func:`check`) rather than ans
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -108,18 +108,49 @@ class Markers:
                 OUT_MISSING_SOURCES: self.out_missing_sources}
 
 
+def start_node_summaries(relationships: Iterable[Any],
+                         derived: Callable[[Any], tuple[str | None, list[str] | None]]) -> dict[str, dict[str, Any]]:
+    """Each start node's ``out_*`` fields (only those set) over ``relationships``, given :func:`derive` for a list of
+    cited ids: what a first load stores with its nodes, every relationship being new."""
+    markers: dict[str, Markers] = {}
+    for rel in relationships:
+        markers.setdefault(rel.from_id, Markers()).add(*derived(rel.sources))
+    return {node_id: m.props() for node_id, m in markers.items()}
+
+
 def field_values(newest: str | None, missing: list[str] | None) -> dict[str, Any]:
     return {NEWEST_SOURCE: newest, MISSING_SOURCES: missing}
 
 
+def add_fields(props: dict[str, Any], newest: str | None, missing: list[str] | None, merging: bool = False) -> bool:
+    """Add a record's provenance fields to the ``props`` it is written with; returns False when the stored ones stay
+    (see PreparedBatch.keep_stored in statetech.graph.writer).
+
+    A merged row (an import over a stored record) carries them only with its own ``sources``, and then also as null,
+    which removes a stored value; created and replaced rows carry only the values that are set.
+    """
+    if merging:
+        if "sources" not in props:
+            return False
+        props[NEWEST_SOURCE] = newest
+        props[MISSING_SOURCES] = missing
+        return True
+    if newest is not None:
+        props[NEWEST_SOURCE] = newest
+    if missing:
+        props[MISSING_SOURCES] = missing
+    return True
+
+
 class SourceDates(dict):
-    """Source id -> ``published`` (None when undated) or ``_ABSENT``, filled from the store on demand.
+    """Source id -> ``published`` (None when undated) or ``_ABSENT``, filled from the store on demand (without a
+    store, e.g. for a new database's bulk-import files, the dates are all given up front).
 
     :meth:`derived` remembers its answer per list of cited ids: records share a few thousand lists, so a load of a
     million records derives each list once instead of once per record. Any change to the dates forgets them.
     """
 
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore | None = None) -> None:
         super().__init__()
         self.store = store
         self._derived: dict[tuple[Any, ...], tuple[str | None, list[str] | None]] = {}
@@ -218,6 +249,10 @@ class ProvenanceKeeper:
                 changed.add(source.id)
             self.dates[source.id] = published
         return new, changed
+
+    def ensure_cited(self, records: Iterable[Any]) -> None:
+        """Know the date (or absence) of every source ``records`` cite."""
+        self.dates.ensure(sid for record in records for sid in record.sources or ())
 
     def values(self, cited: Iterable[Any] | None) -> tuple[str | None, list[str] | None]:
         newest, missing = self.dates.derived(cited)

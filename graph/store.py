@@ -481,8 +481,7 @@ class GrafeoStore(GraphStore):
     def _close_db(self) -> None:
         self._internal_ids.clear()
         if self._file_db is not None:  # closed while writing() built a first load in memory: nothing is saved
-            self._db.close()
-            self._db, self._file_db = self._file_db, None
+            self._drop_built()
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -558,11 +557,15 @@ class GrafeoStore(GraphStore):
             self.ensure_schema()
             yield
         except BaseException:
-            self._db.close()
-            self._db, self._file_db = self._file_db, None
-            self._internal_ids.clear()
+            self._drop_built()
             raise
         self._save_built()
+
+    def _drop_built(self) -> None:
+        """Forget the database writing() was building in memory: the file's own handle is the open one again."""
+        self._db.close()
+        self._db, self._file_db = self._file_db, None
+        self._internal_ids.clear()
 
     def _save_built(self) -> None:
         """Replace the (empty) file with the database built in memory by writing()."""
@@ -571,8 +574,7 @@ class GrafeoStore(GraphStore):
         built, file_db = self._db, self._file_db
         self._internal_ids.clear()
         if not (built.node_count or built.edge_count):
-            built.close()
-            self._db, self._file_db = file_db, None
+            self._drop_built()
             return
         temporary = self._path.with_name(f".{self._path.name}.{os.getpid()}.saving")
         try:
@@ -580,8 +582,7 @@ class GrafeoStore(GraphStore):
             built.save(str(temporary))
         except BaseException as exc:
             temporary.unlink(missing_ok=True)
-            built.close()
-            self._db, self._file_db = file_db, None
+            self._drop_built()
             if isinstance(exc, self._grafeo.GrafeoError):
                 raise StoreUnavailable(f"cannot save the embedded store {self._path}: "
                                        f"{str(exc).splitlines()[0]}") from exc

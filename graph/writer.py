@@ -39,11 +39,12 @@ from statetech.graph.provenance import (
     UNDATED,
     Markers,
     ProvenanceKeeper,
-    derive,
+    add_fields,
     recompute_markers,
+    start_node_summaries,
     write_format,
 )
-from statetech.graph.vocabulary import MISSING_SOURCES, NEWEST_SOURCE, KIND_BY_PREFIX, is_allowed, with_derived
+from statetech.graph.vocabulary import KIND_BY_PREFIX, is_allowed, with_derived
 
 if TYPE_CHECKING:
     from statetech.graph.model import Node, RecordSet, Relationship, Source
@@ -231,16 +232,11 @@ class GraphWriter:
         if keeper is None:
             return
         keeper.sources_written(records.sources)
-        keeper.dates.ensure(sid for rel in records.relationships for sid in rel.sources or ())
-        markers: dict[str, Markers] = {}
-        dates = keeper.dates
-        for rel in records.relationships:
-            newest, missing = dates.derived(rel.sources)
-            markers.setdefault(rel.from_id, Markers()).add(newest, missing)
+        keeper.ensure_cited(records.relationships)
+        self._precomputed = start_node_summaries(records.relationships, keeper.dates.derived)
         # sources_written above only looked at the records: the batches compare them with the store themselves
         for source in records.sources:
-            dates.pop(source.id, None)
-        self._precomputed = {node_id: m.props() for node_id, m in markers.items()}
+            keeper.dates.pop(source.id, None)
 
     def write(self, records: Iterable[RecordBatch]) -> None:
         # Everything alive when the write starts (a caller's RecordSet of a million records, the resolver's maps)
@@ -336,8 +332,7 @@ class GraphWriter:
         if keeper is not None:
             self._needs_format |= keeper.start(write=False)
             self._source_changes = keeper.sources_written(self._sources.values())
-            keeper.dates.ensure(sid for record in (*self._nodes.values(), *self._relationships.values())
-                                for sid in record.sources or ())
+            keeper.ensure_cited((*self._nodes.values(), *self._relationships.values()))
         out.sources = [{"id": s.id, "props": properties(s)} for s in self._sources.values()]
         counts.sources_written += len(out.sources)
         summary.sources += len(out.sources)
@@ -430,7 +425,7 @@ class GraphWriter:
         precomputed = self._precomputed
         for row, node in zip(rows, nodes):
             props = row["props"]
-            _set_fields(props, *keeper.values(node.sources), merging)
+            add_fields(props, *keeper.values(node.sources), merging)
             if precomputed is not None:
                 props.update(precomputed.get(node.id, ()))
             elif changed and not merging:
@@ -443,7 +438,7 @@ class GraphWriter:
         merging = changed and self.importing
         for row, (_, rel) in zip(rows, rels):
             newest, missing = keeper.values(rel.sources)
-            if not _set_fields(row["props"], newest, missing, merging):
+            if not add_fields(row["props"], newest, missing, merging):
                 continue  # an import's row without sources keeps the stored ones, and their fields
             if self._precomputed is not None:
                 continue
@@ -462,25 +457,6 @@ def _no_properties(record: Any) -> dict[str, Any]:
     return {}
 
 
-def _set_fields(props: dict[str, Any], newest: str | None, missing: list[str] | None, merging: bool) -> bool:
-    """Add the provenance fields to ``props``; returns False when the stored ones stay (see PreparedBatch.keep_stored).
-
-    A merged row (an import over a stored record) carries them only with its own ``sources``, and then also as null,
-    which removes a stored value; created and replaced rows carry only the values that are set.
-    """
-    if merging:
-        if "sources" not in props:
-            return False
-        props[NEWEST_SOURCE] = newest
-        props[MISSING_SOURCES] = missing
-        return True
-    if newest is not None:
-        props[NEWEST_SOURCE] = newest
-    if missing:
-        props[MISSING_SOURCES] = missing
-    return True
-
-
 def _keeps(stored_tag: str | None, incoming_tag: str | None) -> bool:
     """True when the stored record must stay: it is curated, or it came from a more authoritative import."""
     return stored_tag is None or rank(incoming_tag) < rank(stored_tag)
@@ -497,21 +473,24 @@ def upsert_statements(records: RecordSet, provenance: ProvenanceKeeper | None = 
     carries its provenance fields, and a last statement recomputes the summary of every entity written (the MERGE
     replaced its properties) and of every relationship's start node.
     """
-    fields = (lambda record: {}) if provenance is None else (
-        lambda record: {k: v for k, v in zip((NEWEST_SOURCE, MISSING_SOURCES), provenance.values(record.sources))
-                        if v is not None})
+    def properties(record: Any) -> dict[str, Any]:
+        props = record_properties(record)
+        if provenance is not None:
+            add_fields(props, *provenance.values(record.sources))
+        return props
+
     if records.sources:
         rows = [{"id": s.id, "props": record_properties(s)} for s in records.sources]
         yield "sources", "Source", cypher.UPSERT_SOURCES, {"rows": rows}
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for node in records.nodes:
-        by_kind[node.kind].append({"id": node.id, "props": {**record_properties(node), **fields(node)}})
+        by_kind[node.kind].append({"id": node.id, "props": properties(node)})
     for kind, rows in by_kind.items():
         yield "nodes", kind, cypher.upsert_nodes(kind), {"rows": rows}
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rel in records.relationships:
         by_type[rel.type].append({"id": rel.key, "from": rel.from_id, "to": rel.to_id,
-                                  "props": {**record_properties(rel), **fields(rel)}})
+                                  "props": properties(rel)})
     for rel_type, rows in by_type.items():
         # Anchor the MERGE on the end with more distinct ids: the other end is the hub (see upsert_relationships).
         anchor = "to" if len({r["to"] for r in rows}) > len({r["from"] for r in rows}) else "from"
@@ -526,7 +505,7 @@ def load_in_one_transaction(store: GraphStore, records: RecordSet) -> WriteSumma
     keeper = ProvenanceKeeper(store)
     needs_format = keeper.start(write=False)
     new_sources, changed_sources = keeper.sources_written(records.sources)
-    keeper.dates.ensure(sid for record in (*records.nodes, *records.relationships) for sid in record.sources or ())
+    keeper.ensure_cited((*records.nodes, *records.relationships))
     statements = list(upsert_statements(records, keeper))
     if needs_format and records.nodes:
         statements.append(("provenance", "format", cypher.WRITE_STORE_FORMAT,

@@ -97,3 +97,22 @@ def shared_fixtures() -> Path:
     if not SHARED_FIXTURES.is_dir():
         pytest.skip("../shared/fixtures is not present beside this checkout")
     return SHARED_FIXTURES
+
+
+@pytest.fixture
+def progress_events():
+    """A progress display that writes down what it is told: ``(Recorder, events)``; pass ``Recorder`` as an import's
+    ``progress`` and read ``events`` (``("start", label, total)``, ``("update", done)``, ``("finish",)``)."""
+    events: list[tuple] = []
+
+    class Recorder:
+        def start(self, label, total):
+            events.append(("start", label, total))
+
+        def update(self, done):
+            events.append(("update", done))
+
+        def finish(self):
+            events.append(("finish",))
+
+    return Recorder, events

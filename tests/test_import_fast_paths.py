@@ -200,19 +200,8 @@ def test_what_is_written_is_what_was_checked_even_if_the_file_changes_between_th
     assert summaries[0] | {"files": None} == expected[1][0] | {"files": None}
 
 
-def test_the_spool_reports_progress_towards_the_file_size(tmp_path, monkeypatch):
-    events = []
-
-    class Recorder:
-        def start(self, label, total):
-            events.append(("start", label, total))
-
-        def update(self, done):
-            events.append(("update", done))
-
-        def finish(self):
-            events.append(("finish",))
-
+def test_the_spool_reports_progress_towards_the_file_size(tmp_path, monkeypatch, progress_events):
+    Recorder, events = progress_events
     monkeypatch.setattr(Spool, "CHUNK", 2)
     graph = Graph(GrafeoStore(tmp_path / "g.grafeo"))
     try:

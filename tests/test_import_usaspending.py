@@ -442,21 +442,10 @@ def test_real_award_summary_sample(curated, shared_fixtures, tmp_path):
     assert sum(again.nodes_created.values()) == 0
 
 
-def test_progress_is_sized_to_the_file_and_reaches_its_end(tmp_path):
+def test_progress_is_sized_to_the_file_and_reaches_its_end(tmp_path, progress_events):
     from statetech.graph.store import GrafeoStore
 
-    events: list[tuple] = []
-
-    class Recorder:
-        def start(self, label, total):
-            events.append(("start", label, total))
-
-        def update(self, done):
-            events.append(("update", done))
-
-        def finish(self):
-            events.append(("finish",))
-
+    Recorder, events = progress_events
     store = GrafeoStore(tmp_path / "p.grafeo")
     run_import(store, "usaspending", [str(AWARDS)], progress=Recorder, seeds=None, review_path=tmp_path / "r.csv")
     store.close()
