@@ -8,6 +8,7 @@ so a test can assert that nothing ran that should not have and nothing left the 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
-ARTIFACTS = Path(__file__).parent / "artifacts"
+# Screenshots and exported pictures to look at after a run: outside the checkout (a test writes nothing into it) unless
+# STATETECH_TEST_ARTIFACTS names a folder.
+ARTIFACTS = Path(os.environ.get("STATETECH_TEST_ARTIFACTS") or Path(tempfile.gettempdir()) / "statetech-test-artifacts")
 DOCS = Path(__file__).parent.parent / "docs"
 # CI sets STATETECH_REQUIRE_BROWSER=1: there a missing browser fails these tests instead of skipping them.
 REQUIRE_BROWSER = os.environ.get("STATETECH_REQUIRE_BROWSER") == "1"

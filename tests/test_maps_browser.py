@@ -4,7 +4,7 @@ The page is served from 127.0.0.1; a route handler aborts and records anything e
 nodes and relationships vis-network holds and draws, the search focusing a node, hostile names shown as text with
 no dialog and no injected element, only http(s) links, zero requests to other hosts, no console errors (a
 Content-Security-Policy violation is one). A screenshot and the map's own PNG export are saved under
-tests/artifacts/.
+browser_harness.ARTIFACTS (a temporary folder, or STATETECH_TEST_ARTIFACTS).
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def test_map_in_headless_chromium(map_page, site, tmp_path):
     assert map_page.js("statetechMap.visibleNodeIds().length") == 10
 
     # save the view as PNG
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with page.expect_download() as download_info:
         page.click("#save-png")
     download = download_info.value
@@ -318,7 +318,7 @@ def test_labels_are_legible_at_the_first_view(map_page, site, seed_graph):
     map_page.open("ice.html")
     legible, total = map_page.js(LEGIBLE_JS)
     print(f"\nICE map: {legible} of {total} labels legible at the first view")
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     map_page.page.screenshot(path=str(ARTIFACTS / "map-ice.png"))
     if UPDATE_SCREENSHOTS:
         map_page.page.set_viewport_size({"width": 1600, "height": 1000})

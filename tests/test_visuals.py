@@ -15,8 +15,9 @@ from statetech.graph.views import MapView
 from statetech.graph.visuals import VisualError, render_image
 from statetech.loaders.curated import load_files
 
+from browser_harness import ARTIFACTS
+
 HOSTILE_FIXTURE = Path(__file__).parent / "fixtures" / "curated" / "map_hostile.yaml"
-ARTIFACTS = Path(__file__).parent / "artifacts"
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -44,7 +45,7 @@ def test_svg_is_well_formed_with_labels_legend_and_escaped_names(map_graph):
     for legend in ("Kinds", "Agency (2)", "Company (2)", "Person (1)", "Relationships and confidence",
                    "AWARDED_TO (2)", "confirmed (primary source)", "reported (press)", "alleged (claims, leaks)"):
         assert legend in texts
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "visual.svg").write_bytes(svg)
 
 
@@ -59,7 +60,7 @@ def test_png_decodes_at_the_asked_size(map_graph):
     grey = image.convert("L")
     dark = sum(grey.histogram()[:200])
     assert dark > 5000
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "visual.png").write_bytes(png)
 
 
