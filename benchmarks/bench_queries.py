@@ -62,15 +62,21 @@ def entity_id(kind: str, i: int, counts: dict[str, int]) -> str:
 AGGREGATES = frozenset({"records/newest", "records/unsourced", "records/alleged", "agencies/shared-vendors",
                         "sources/supports", "entities/search"})
 
+# Queries that answer for the whole graph when an optional entity parameter is left out are also timed with it given
+# (a typical entity, as for the required ones), under "NAME?PARAM": "actions/by-year" is then every action in the
+# graph, "actions/by-year?company" the actions against one company.
+WITH_OPTIONAL = {"actions/by-year": "company", "people/revolving-door": "agency"}
+
 # For entity parameters that accept several kinds, the kind a typical question asks about.
 PREFERRED_KIND = {"actions/against": "Company", "policies/governing": "Company", "entities/neighbourhood": "Company",
                   "entities/timeline": "Company", "paths/between": "Agency"}
 
 
-def bench_params(query: StoredQuery, i: int, counts: dict[str, int], n_sources: int) -> dict[str, Any]:
+def bench_params(query: StoredQuery, i: int, counts: dict[str, int], n_sources: int,
+                 optional: str | None = None) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for param in query.params.values():
-        if param.type == "entity" and param.required:
+        if param.type == "entity" and (param.required or param.name == optional):
             kind = PREFERRED_KIND.get(query.name) or (param.kinds[0] if param.kinds else "Company")
             if query.name == "paths/between" and param.name == "to":
                 kind = "Company"
@@ -147,8 +153,9 @@ def measure(graph: Graph, catalog: Catalog, args, names: list[str]) -> dict[str,
     results: dict[str, dict[str, Any]] = {}
     backend = graph.store.backend
     for name in names:
-        before = args.baseline_catalog.queries.get(name) if args.baseline_catalog else None
-        changed = before is not None and before.text_for(backend) != catalog.get(name).text_for(backend)
+        query_name = name.split("?")[0]  # "NAME?PARAM": the query with that optional parameter given (WITH_OPTIONAL)
+        before = args.baseline_catalog.queries.get(query_name) if args.baseline_catalog else None
+        changed = before is not None and before.text_for(backend) != catalog.get(query_name).text_for(backend)
         if changed:
             results[name], b = _time_forms(graph, [catalog, args.baseline_catalog], name, args, counts)
         else:
@@ -172,10 +179,11 @@ def _time_forms(graph: Graph, catalogs: list[Catalog], name: str, args, counts: 
     """Time the query in each catalog's form on the same parameters, run by run, the forms' order alternating
     from run to run. Timed one after the other, the second form ran on pages the first had just read: at 1M nodes on
     Neo4j contracts/by-agency took 113 ms timed first and its old form 45 ms right after, 48 and 62 ms interleaved."""
+    name, _, optional = name.partition("?")
     query = catalogs[0].get(name)
     figures = [{"timings": [], "prints": [], "rows": 0, "error": None, "done": False} for _ in catalogs]
     for i in range(args.repeats + 1):
-        params = bench_params(query, i, counts, args.sources)
+        params = bench_params(query, i, counts, args.sources, optional or None)
         order = list(range(len(catalogs)))
         for k in order if i % 2 == 0 else order[::-1]:
             f = figures[k]
@@ -248,6 +256,8 @@ def run_store(name: str, args, catalog: Catalog, names: list[str]) -> tuple[floa
     if name == "neo4j":
         server = None
         uri = os.environ.get("NEO4J_URI")
+        if data:
+            data.mkdir(parents=True, exist_ok=True)  # also when NEO4J_URI names the server: the marker goes here
         marker = data / "neo4j.loaded.json" if data else None
         load_s = _loaded_before(marker, args) if marker and not uri else None
         if not uri:
@@ -314,6 +324,8 @@ def main() -> None:
 
     catalog = Catalog.load()
     names = args.queries.split(",") if args.queries else sorted(catalog.queries)
+    names = [n for name in names
+             for n in (name, *([f"{name}?{WITH_OPTIONAL[name]}"] if name in WITH_OPTIONAL else []))]
     stores = args.stores.split(",")
     figures: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
     for store in stores:

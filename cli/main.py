@@ -204,7 +204,8 @@ def db() -> None:
 @db.command("refresh")
 @pass_app
 def db_refresh(app: AppContext) -> None:
-    """Recompute the provenance fields records/unsourced and records/newest read.
+    """Recompute the fields statetech derives at write time: the provenance fields records/unsourced and
+    records/newest read, and the vendor agency counts agencies/shared-vendors reads.
 
     Once for a store written by an older statetech (those queries refuse it until then), and after editing records
     outside statetech (e.g. in Neo4j Browser). Only fields that differ are written; running it again changes nothing.
@@ -212,8 +213,8 @@ def db_refresh(app: AppContext) -> None:
     graph = app.graph()
     done = graph.refresh_provenance()
     click.echo(f"refreshed {graph.location}: read {done.entities_read} entities and {done.relationships_read} "
-               f"relationships; updated {done.entities} entities, {done.relationships} relationships and "
-               f"{done.markers} relationship summaries")
+               f"relationships; updated {done.entities} entities, {done.relationships} relationships, "
+               f"{done.markers} relationship summaries and {done.vendors} vendor agency counts")
 
 
 @cli.command()

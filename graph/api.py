@@ -165,8 +165,9 @@ class Graph:
         return self.store.clear()
 
     def refresh_provenance(self) -> RefreshSummary:
-        """Recompute every provenance field statetech keeps at write time (records/unsourced and records/newest read
-        them): once for a store written by an older statetech, and after edits made outside statetech."""
+        """Recompute every field statetech derives at write time (the provenance fields records/unsourced and
+        records/newest read, the vendor agency counts agencies/shared-vendors reads): once for a store written by an
+        older statetech, and after edits made outside statetech."""
         from statetech.graph.provenance import refresh
 
         return refresh(self.store)

@@ -139,6 +139,8 @@ def write_import_files(records: RecordSet, directory: str | os.PathLike) -> Impo
 def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relationships: list[Any]) -> ImportFiles:
     from statetech.graph import cypher
     from statetech.graph.provenance import FORMAT_ID, FORMAT_VERSION, SourceDates, add_fields, start_node_summaries
+    from statetech.graph.vendors import VENDOR, counts_from_records
+    from statetech.graph.vocabulary import AGENCY_COUNT
     from statetech.graph.writer import record_properties
 
     # The provenance fields the writer stores (statetech.graph.provenance): the database is new, so the records'
@@ -146,13 +148,18 @@ def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relation
     dates = SourceDates()
     dates.update((s.id, s.published) for s in sources)
     summaries = start_node_summaries(relationships, dates.derived)
+    # and every vendor's agency count (statetech.graph.vendors), from the same relationships
+    agency_counts = counts_from_records(nodes, relationships)
 
     def with_fields(props: dict[str, Any], cited: list[str]) -> dict[str, Any]:
         add_fields(props, *dates.derived(cited))
         return props
 
     def node_properties(node: Any) -> dict[str, Any]:
-        return with_fields({**record_properties(node), **summaries.get(node.id, {})}, node.sources)
+        props = with_fields({**record_properties(node), **summaries.get(node.id, {})}, node.sources)
+        if node.kind == VENDOR:
+            props[AGENCY_COUNT] = agency_counts.get(node.id, 0)
+        return props
 
     def relationship_properties(rel: Any) -> dict[str, Any]:
         return with_fields(record_properties(rel), rel.sources)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from statetech.graph.vocabulary import (
+    AGENCY_COUNT,
     ENTITY_LABEL,
     FORMAT_LABEL,
     FORMAT_PROPERTY,
@@ -50,6 +51,7 @@ def schema_statements() -> list[str]:
                       "ON (n.obligated_usd)")
     statements.extend(neo4j_search_indexes())
     statements.extend(neo4j_provenance_indexes())
+    statements.append(VENDOR_AGENCY_COUNT_INDEX)
     return statements
 
 
@@ -64,7 +66,14 @@ def neo4j_provenance_indexes() -> list[str]:
 
 def neo4j_only_indexes() -> list[str]:
     """The statements of :func:`schema_statements` the embedded store skips."""
-    return [*neo4j_search_indexes(), *neo4j_provenance_indexes()]
+    return [*neo4j_search_indexes(), *neo4j_provenance_indexes(), VENDOR_AGENCY_COUNT_INDEX]
+
+
+# agencies/shared-vendors seeks vendors by their stored agency count (statetech.graph.vendors) and reads them in index
+# order, so its ORDER BY ... LIMIT stops after $limit vendors. The embedded engine answers only equality from a
+# property index, so it scans the Company label instead (see the query) and is spared the upkeep.
+VENDOR_AGENCY_COUNT_INDEX = (f"CREATE INDEX company_{AGENCY_COUNT} IF NOT EXISTS FOR (n:{checked_label('Company')}) "
+                             f"ON (n.{AGENCY_COUNT})")
 
 
 # After a bulk import (statetech.graph.bulk) the schema is created on a full database: its indexes fill in the
@@ -943,4 +952,58 @@ WITH n, max(CASE WHEN r.newest_source <> $undated THEN r.newest_source END) AS n
 SET n.out_newest = newest, n.out_undated = CASE WHEN undated > 0 THEN true END,
     n.out_missing_sources = CASE WHEN missing > 0 THEN true END
 RETURN count(n) AS written
+"""
+
+
+# --- vendor agency counts (statetech.graph.vendors) ------------------------------------------------------------------
+# Each Company stores how many distinct agencies reach it (agency_count), so agencies/shared-vendors reads one number
+# per vendor instead of walking every vendor's contracts. After a write, the vendors its relationships can affect are
+# found from the written ends (these lookups), and only those are recomputed.
+
+# Vendors a new AWARDED_TO / SUBCONTRACTED_TO (or AWARDED, through the contract) reaches.
+CONTRACT_VENDORS = f"""
+UNWIND $ids AS wanted
+MATCH (:{ENTITY_LABEL} {{id: wanted}})-[:AWARDED_TO|SUBCONTRACTED_TO]->(v:Company)
+RETURN DISTINCT v.id AS id
+"""
+
+# Products a contract buys: a new AWARDED reaches their providers.
+CONTRACT_PRODUCTS = f"""
+UNWIND $ids AS wanted
+MATCH (:{ENTITY_LABEL} {{id: wanted}})-[:FOR_PRODUCT]->(p:Product)
+RETURN DISTINCT p.id AS id
+"""
+
+# Providers of products a new FOR_PRODUCT / USES points at.
+PRODUCT_PROVIDERS = f"""
+UNWIND $ids AS wanted
+MATCH (:{ENTITY_LABEL} {{id: wanted}})<-[:PROVIDES]-(v:Company)
+RETURN DISTINCT v.id AS id
+"""
+
+COMPANY_IDS = "MATCH (v:Company) RETURN v.id AS id"
+
+# The one definition of the count: the agencies of the three path shapes of agencies/shared-vendors, each agency once
+# (the UNION de-duplicates per vendor), counted in an aggregating subquery so a vendor with none gets 0. Only counts
+# that differ are written; the statement returns how many it changed.
+RECOMPUTE_AGENCY_COUNTS = f"""
+UNWIND $ids AS wanted
+MATCH (v:Company {{id: wanted}})
+CALL (v) {{
+  CALL (v) {{
+    MATCH (v)<-[:AWARDED_TO|SUBCONTRACTED_TO]-(:Contract)<-[:AWARDED]-(a:Agency)
+    RETURN a
+    UNION
+    MATCH (v)-[:PROVIDES]->(:Product)<-[:FOR_PRODUCT]-(:Contract)<-[:AWARDED]-(a:Agency)
+    RETURN a
+    UNION
+    MATCH (v)-[:PROVIDES]->(:Product)<-[:USES]-(a:Agency)
+    RETURN a
+  }}
+  RETURN count(a) AS agencies
+}}
+WITH v, agencies
+WHERE v.{AGENCY_COUNT} IS NULL OR v.{AGENCY_COUNT} <> agencies
+SET v.{AGENCY_COUNT} = agencies
+RETURN count(v) AS changed
 """

@@ -125,6 +125,16 @@ class ReadOnlyStore:
                     return result
         return self._inner.run_read(query, params)
 
+    # Stored queries reading derived fields first check the store's format marker (statetech.graph.provenance.check)
+    # with these two reads; both go through run_read, so they stay reads.
+    def lookup(self, query: str, params: dict[str, Any]) -> QueryResult:
+        return self.run_read(query, params)
+
+    def has_entities(self) -> bool:
+        from statetech.graph import cypher
+
+        return bool(self.run_read(cypher.ANY_ENTITY, {}).rows)
+
     def run_write(self, query: str, params: dict[str, Any] | None = None) -> QueryResult:
         raise ReadOnly("the explorer only reads; this query tries to write")
 

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from statetech.graph import cypher
+from statetech.graph import cypher, vendors
 from statetech.graph.errors import QueryError
 from statetech.graph.vocabulary import (
     MISSING_SOURCES,
@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 UNDATED = "undated"  # newest_source of a record whose cited sources in the graph carry no date
 NO_SOURCE = "(no source cited)"
 FORMAT_ID = "statetech:format"
-FORMAT_VERSION = 1
+# 2: every Company also stores its agency count (statetech.graph.vendors), kept by the same write paths and refresh
+FORMAT_VERSION = 2
 REFRESH_COMMAND = "statetech db refresh"
 LOOKUP_CHUNK = 10_000
 _ABSENT = object()  # a cited id known to have no Source node
@@ -294,14 +295,15 @@ def has_format(store: GraphStore) -> bool:
 
 
 def check(store: GraphStore) -> None:
-    """Refuse (QueryError naming the fix) when the store holds records whose provenance fields statetech did not
-    keep: it was written by a statetech older than these fields."""
-    # Sources carry no provenance fields: a store holding no entity has nothing to get wrong.
+    """Refuse (QueryError naming the fix) when the store holds records whose derived fields (the provenance fields,
+    and the vendor agency counts of statetech.graph.vendors) statetech did not keep: it was written by a statetech
+    older than the fields of :data:`FORMAT_VERSION`. Stored queries declaring ``derived_fields: true`` call this."""
+    # Sources carry no derived fields: a store holding no entity has nothing to get wrong.
     if has_format(store) or not store.has_entities():
         return
-    raise QueryError(f"{store.location} lacks the provenance fields this query reads (it was written by an older "
-                     f"statetech, or a load into it was cut off); run '{REFRESH_COMMAND}' once (with the same --db / "
-                     f"--neo4j) to compute them")
+    raise QueryError(f"{store.location} lacks the derived fields this query reads (provenance fields, vendor agency "
+                     f"counts: it was written by an older statetech, or a load into it was cut off); run "
+                     f"'{REFRESH_COMMAND}' once (with the same --db / --neo4j) to compute them")
 
 
 # --- bringing stored records up to date ---------------------------------------------------------------------------
@@ -316,6 +318,8 @@ class RefreshSummary:
     markers: int = 0
     entities_read: int = 0
     relationships_read: int = 0
+    vendors: int = 0  # agency counts changed (statetech.graph.vendors)
+    vendors_read: int = 0
 
 
 def _entity_change(row: dict[str, Any], dates: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -423,5 +427,6 @@ def _refresh(store: GraphStore, chunk: int) -> RefreshSummary:
         summary.entities += len(entity_changes)
         summary.relationships += sum(map(len, fixes.values()))
         summary.markers += len(marker_changes)
+    summary.vendors_read, summary.vendors = vendors.refresh(store)
     write_format(store)
     return summary

@@ -134,7 +134,12 @@ OUT_NEWEST = "out_newest"
 OUT_UNDATED = "out_undated"
 OUT_MISSING_SOURCES = "out_missing_sources"
 PROVENANCE_PROPERTIES = (NEWEST_SOURCE, MISSING_SOURCES, OUT_NEWEST, OUT_UNDATED, OUT_MISSING_SOURCES)
-DERIVED_PROPERTIES = frozenset({SEARCH_TEXT, *PROVENANCE_PROPERTIES})
+
+# On every Company: how many distinct agencies reach it through a contract, a subcontract, a contract for one of its
+# products, or recorded use of one of its products (0 when none); agencies/shared-vendors sorts vendors by it.
+# statetech.graph.vendors keeps it right on every write.
+AGENCY_COUNT = "agency_count"
+DERIVED_PROPERTIES = frozenset({SEARCH_TEXT, *PROVENANCE_PROPERTIES, AGENCY_COUNT})
 
 # A store whose provenance fields are kept by statetech holds one node of this label, written with its first records
 # (or by 'statetech db refresh'); a store written by an older statetech lacks it, and the queries reading the fields

@@ -44,7 +44,8 @@ from statetech.graph.provenance import (
     start_node_summaries,
     write_format,
 )
-from statetech.graph.vocabulary import KIND_BY_PREFIX, is_allowed, with_derived
+from statetech.graph.vendors import VENDOR, AgencyCounts, counts_from_records
+from statetech.graph.vocabulary import AGENCY_COUNT, KIND_BY_PREFIX, is_allowed, with_derived
 
 if TYPE_CHECKING:
     from statetech.graph.model import Node, RecordSet, Relationship, Source
@@ -188,6 +189,10 @@ class GraphWriter:
         self._source_changes: tuple[set[str], set[str]] = (set(), set())
         self._raise_markers: dict[str, Markers] = {}
         self._recompute_markers: set[str] = set()
+        # Vendor agency counts (statetech.graph.vendors): given whole for a first load, else the vendors each batch's
+        # new relationships (and replaced companies) can affect are recounted after it.
+        self._agency_counts: dict[str, int] | None = None
+        self._vendors = None if dry_run else AgencyCounts(store)
         self._reset()
 
     def _reset(self) -> None:
@@ -234,6 +239,7 @@ class GraphWriter:
         keeper.sources_written(records.sources)
         keeper.ensure_cited(records.relationships)
         self._precomputed = start_node_summaries(records.relationships, keeper.dates.derived)
+        self._agency_counts = counts_from_records(records.nodes, records.relationships)
         # sources_written above only looked at the records: the batches compare them with the store themselves
         for source in records.sources:
             keeper.dates.pop(source.id, None)
@@ -267,7 +273,7 @@ class GraphWriter:
                 del self._would_exist[key]
         if not self.dry_run and len(prepared):
             follow_up = bool(self._raise_markers or self._recompute_markers or self._source_changes[1]
-                             or self._provenance.completes(self._source_changes[0]))
+                             or self._vendors or self._provenance.completes(self._source_changes[0]))
             if self._first_load and self.store.concurrent_writers > 1 and not follow_up:
                 self._submit(prepared)
             else:
@@ -286,6 +292,8 @@ class GraphWriter:
         if self._recompute_markers:
             recompute_markers(self.store, self._recompute_markers)
         self._provenance.after_write(*self._source_changes)
+        if self._vendors:
+            self._vendors.apply()
 
     # A first load of unique records asks the store nothing between batches, so a store that takes concurrent
     # write transactions (Neo4j) is given several disjoint batches at once. Relationships wait until every batch
@@ -365,9 +373,12 @@ class GraphWriter:
                     new_ids.update(node.id for node in nodes)
                     if self.dry_run:
                         self._would_exist.update((node.id, node.imported_from) for node in nodes)
-                group[kind] = [{"id": node.id, "props": properties(node)} for node in nodes]
+                # a dry run only counts: the rows a store would be given are never built
+                group[kind] = [] if self.dry_run else [{"id": node.id, "props": properties(node)} for node in nodes]
                 if keeper is not None:
                     self._add_node_fields(group[kind], nodes, changed=group is changed_nodes)
+                    if kind == VENDOR:
+                        self._add_agency_counts(group[kind], changed=group is changed_nodes)
                 tally[kind] += len(nodes)
                 summary.nodes += len(nodes)
                 summary.by_kind[kind] = summary.by_kind.get(kind, 0) + len(nodes)
@@ -411,13 +422,29 @@ class GraphWriter:
             for rel_type, rels in group.items():
                 if self.dry_run and group is new_rels:
                     self._would_exist.update((key, rel.imported_from) for key, rel in rels)
-                into[rel_type] = [row(key, rel) for key, rel in rels]
+                into[rel_type] = [] if self.dry_run else [row(key, rel) for key, rel in rels]
                 if keeper is not None:
                     self._add_relationship_fields(into[rel_type], rels, changed=group is changed_rels)
+                    if group is new_rels and self._agency_counts is None:
+                        for _, rel in rels:
+                            self._vendors.note_relationship(rel_type, rel.from_id, rel.to_id)
                 tally[rel_type] += len(rels)
                 summary.relationships += len(rels)
                 summary.by_type[rel_type] = summary.by_type.get(rel_type, 0) + len(rels)
+        if self._raise_markers and out.new_nodes:
+            self._fold_markers(out.new_nodes)
         return out
+
+    def _fold_markers(self, new_nodes: dict[str, list[dict[str, Any]]]) -> None:
+        """A start node this batch creates is created with its summary (the fields it has are the ones raising it
+        from nothing would set) instead of being raised by a statement after the batch: an import's new records
+        (an award and its AWARDED_TO, CHILD_OF) were most of that statement's rows and of a batch's follow-up."""
+        raising, recomputed = self._raise_markers, self._recompute_markers
+        for rows in new_nodes.values():
+            for row in rows:
+                node_id = row["id"]
+                if node_id in raising and node_id not in recomputed:
+                    row["props"].update(raising.pop(node_id).props())
 
     def _add_node_fields(self, rows: list[dict[str, Any]], nodes: list[Node], changed: bool) -> None:
         keeper = self._provenance
@@ -431,6 +458,20 @@ class GraphWriter:
             elif changed and not merging:
                 # a replaced entity loses its summary: it is recomputed from its relationships after the batch
                 self._recompute_markers.add(node.id)
+
+    def _add_agency_counts(self, rows: list[dict[str, Any]], changed: bool) -> None:
+        """A first load stores each Company's count computed from the records; otherwise a new Company starts at 0
+        (its relationships, new too, get it recounted), a replaced one is recounted after the batch (its stored count
+        is gone), and a merged one (an import) keeps its stored count."""
+        counts = self._agency_counts
+        if counts is not None:
+            for row in rows:
+                row["props"][AGENCY_COUNT] = counts.get(row["id"], 0)
+        elif not changed:
+            for row in rows:
+                row["props"][AGENCY_COUNT] = 0
+        elif not self.importing:
+            self._vendors.note_replaced(row["id"] for row in rows)
 
     def _add_relationship_fields(self, rows: list[dict[str, Any]], rels: list[tuple[str, Relationship]],
                                  changed: bool) -> None:
@@ -507,6 +548,16 @@ def load_in_one_transaction(store: GraphStore, records: RecordSet) -> WriteSumma
     new_sources, changed_sources = keeper.sources_written(records.sources)
     keeper.ensure_cited((*records.nodes, *records.relationships))
     statements = list(upsert_statements(records, keeper))
+    # Vendor agency counts (statetech.graph.vendors): the MERGEs replace every written Company's properties, and the
+    # relationships may raise other vendors' counts; those vendors are found now (the same set as after the write:
+    # AgencyCounts.affected) and recounted by the transaction's last statement, after everything it writes.
+    vendors = AgencyCounts(store)
+    vendors.note_replaced(n.id for n in records.nodes if n.kind == VENDOR)
+    for rel in records.relationships:
+        vendors.note_relationship(rel.type, rel.from_id, rel.to_id)
+    if vendors:
+        statements.append(("vendors", "agency counts", cypher.RECOMPUTE_AGENCY_COUNTS,
+                           {"ids": sorted(vendors.affected())}))
     if needs_format and records.nodes:
         statements.append(("provenance", "format", cypher.WRITE_STORE_FORMAT,
                            {"id": FORMAT_ID, "version": FORMAT_VERSION}))
@@ -516,7 +567,7 @@ def load_in_one_transaction(store: GraphStore, records: RecordSet) -> WriteSumma
     keeper.after_write(new_sources, changed_sources)
     summary = WriteSummary()
     for (section, name, _, params), result in zip(statements, results):
-        if section == "provenance":
+        if section in ("provenance", "vendors"):
             continue
         expected = len(params["rows"])
         written = result.rows[0]["written"] if result.rows else 0

@@ -82,12 +82,13 @@ def test_files_have_typed_headers_and_exact_values(tmp_path):
     assert {h.split(":")[0] for h in header[3:]} == set(record_properties(rel)) | {"newest_source"}
     # a missing value is an empty, unquoted field (no property), text is quoted
     text = (files.directory / "nodes-company.csv").read_text(encoding="utf-8")
-    assert f'"company:acme","Entity{ARRAY_DELIMITER}Company",,"confirmed","Company","Acme\nCorp",' in text
+    # (agency_count, the first column, is derived: statetech.graph.vendors)
+    assert f'"company:acme","Entity{ARRAY_DELIMITER}Company","1",,"confirmed","Company","Acme\nCorp",' in text
     read_back = ImportFiles.read(files.directory)
     assert read_back == files
     assert schema_statements(files) == [*store_schema_statements(), "CALL db.awaitIndexes(600)",
                                         "MERGE (m:StatetechFormat {id: 'statetech:format'}) "
-                                        "SET m.provenance_fields = 1"]
+                                        "SET m.provenance_fields = 2"]
     assert all(";" not in statement for statement in schema_statements(files))
 
 

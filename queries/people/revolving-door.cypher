@@ -9,10 +9,19 @@
 //   company: {type: entity, kind: Company, help: "only this company"}
 //   vendors_only: {type: bool, default: false, help: "only companies that are recorded vendors of the agency"}
 // returns: [person, name, agency, agency_role, agency_from, agency_until, company, company_role, company_from, company_until, direction, vendor_contracts, sources]
-MATCH (a:Agency)<-[wa:WORKS_FOR]-(p:Person)
-// written from the agencies' side: the embedded engine starts where the text starts, and there are far fewer
-// agencies than people (0.6 ms instead of 16 ms at 100k nodes; Neo4j picks its own starting side)
-WHERE $agency IS NULL OR a.id = $agency
+CALL () {
+  // one agency through the index on id when it is given ("$agency IS NULL OR a.id = $agency" read every agency on
+  // Neo4j), else every agency
+  MATCH (a:Agency {id: $agency})
+  RETURN a
+  UNION ALL
+  MATCH (a:Agency)
+  WHERE $agency IS NULL
+  RETURN a
+}
+// from the agencies' side: the embedded engine starts where the text starts, and there are far fewer agencies than
+// people (0.6 ms instead of 16 ms at 100k nodes)
+MATCH (a)<-[wa:WORKS_FOR]-(p:Person)
 MATCH (p)-[wc:WORKS_FOR]->(c:Company)
 WHERE $company IS NULL OR c.id = $company
 CALL (a, c) {

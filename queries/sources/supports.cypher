@@ -19,8 +19,10 @@ CALL (s, cited) {
   UNION ALL
   CALL db.index.fulltext.queryRelationships('relationship_citations', cited) YIELD relationship
   WITH s, relationship AS r
-  MATCH (x:Entity)-[r]->(y:Entity)
   WHERE s.id IN r.sources
+  // the relationship's ends are read from it, not matched again through the graph
+  WITH r, startNode(r) AS x, endNode(r) AS y
+  WHERE x:Entity AND y:Entity
   RETURN 'relationship' AS record, r.id AS id, type(r) AS kind, x.name + ' ' + type(r) + ' ' + y.name AS description,
          r.confidence AS confidence
 }
