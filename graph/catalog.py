@@ -151,8 +151,8 @@ class StoredQuery:
     path: Path
     body_line: int
     writes: bool = False
-    # reads the provenance fields statetech keeps at write time (statetech.graph.provenance): refused on a store
-    # without them, which would answer wrongly
+    # reads fields statetech derives at write time (the provenance fields, vendor agency counts): refused on a store
+    # without them (statetech.graph.provenance.check), which would answer wrongly
     derived_fields: bool = False
     variants: dict[str, str] = field(default_factory=dict)
     variant_paths: dict[str, Path] = field(default_factory=dict)

@@ -831,6 +831,7 @@ def store_format_statement(format_id: str, version: int) -> str:
         raise ValueError(f"not a format marker: {format_id!r} {version!r}")
     return f"MERGE (m:{FORMAT_LABEL} {{id: '{format_id}'}}) SET m.{FORMAT_PROPERTY} = {version}"
 
+
 SOURCE_DATES = f"MATCH (s:{SOURCE_LABEL}) RETURN s.id AS id, s.published AS published"
 
 SOURCE_DATES_BY_IDS = f"""

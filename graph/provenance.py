@@ -285,8 +285,13 @@ def flagged_ids(store: GraphStore) -> set[str]:
     return ids
 
 
+def format_write() -> tuple[str, dict[str, Any]]:
+    """(query, params) writing this statetech's format marker, alone or inside a caller's transaction."""
+    return cypher.WRITE_STORE_FORMAT, {"id": FORMAT_ID, "version": FORMAT_VERSION}
+
+
 def write_format(store: GraphStore) -> None:
-    store.run_write(cypher.WRITE_STORE_FORMAT, {"id": FORMAT_ID, "version": FORMAT_VERSION})
+    store.run_write(*format_write())
 
 
 def has_format(store: GraphStore) -> bool:
@@ -329,9 +334,14 @@ def _entity_change(row: dict[str, Any], dates: Mapping[str, Any]) -> dict[str, A
     return {"id": row["id"], **field_values(newest, missing)}
 
 
+def _set_in_chunks(store: GraphStore, query: str, key: str, items: list[Any], **params: Any) -> None:
+    """Run ``query`` with ``items`` given as ``key``, :data:`LOOKUP_CHUNK` at a time."""
+    for start in range(0, len(items), LOOKUP_CHUNK):
+        store.set_properties(query, {key: items[start:start + LOOKUP_CHUNK], **params})
+
+
 def _write_entity_fields(store: GraphStore, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), LOOKUP_CHUNK):
-        store.set_properties(cypher.SET_ENTITY_PROVENANCE, {"rows": rows[start:start + LOOKUP_CHUNK]})
+    _set_in_chunks(store, cypher.SET_ENTITY_PROVENANCE, "rows", rows)
 
 
 def _write_relationship_fields(store: GraphStore, fixes: dict[str, dict[str, dict[str, Any]]]) -> None:
@@ -349,10 +359,7 @@ def _write_relationship_fields(store: GraphStore, fixes: dict[str, dict[str, dic
 
 
 def recompute_markers(store: GraphStore, ids: Iterable[str]) -> None:
-    ids = sorted(set(ids))
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        store.set_properties(cypher.RECOMPUTE_MARKERS,
-                             {"ids": ids[start:start + LOOKUP_CHUNK], "undated": UNDATED})
+    _set_in_chunks(store, cypher.RECOMPUTE_MARKERS, "ids", sorted(set(ids)), undated=UNDATED)
 
 
 def fix_records(store: GraphStore, dates: SourceDates, completed: set[str], changed: set[str]) -> tuple[int, int]:
@@ -422,8 +429,7 @@ def _refresh(store: GraphStore, chunk: int) -> RefreshSummary:
                 marker_changes.append({"id": row["id"], **wanted})
         _write_entity_fields(store, entity_changes)
         _write_relationship_fields(store, fixes)
-        for start in range(0, len(marker_changes), LOOKUP_CHUNK):
-            store.set_properties(cypher.SET_MARKERS, {"rows": marker_changes[start:start + LOOKUP_CHUNK]})
+        _set_in_chunks(store, cypher.SET_MARKERS, "rows", marker_changes)
         summary.entities += len(entity_changes)
         summary.relationships += sum(map(len, fixes.values()))
         summary.markers += len(marker_changes)

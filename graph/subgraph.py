@@ -8,6 +8,17 @@ from typing import Any
 from statetech.graph.vocabulary import DERIVED_PROPERTIES
 
 
+def _facts_only(properties: dict[str, Any]) -> dict[str, Any]:
+    """``properties`` without those derived at write time (search_text, the provenance fields, agency_count): they
+    are bookkeeping, not facts, and maps and exports show what the records say."""
+    if DERIVED_PROPERTIES.isdisjoint(properties):
+        return properties
+    properties = dict(properties)  # a copy: the caller's dict may be shared (C-speed, then a few pops)
+    for name in DERIVED_PROPERTIES:
+        properties.pop(name, None)
+    return properties
+
+
 @dataclass
 class SubgraphNode:
     id: str
@@ -15,13 +26,7 @@ class SubgraphNode:
     properties: dict[str, Any]
 
     def __post_init__(self) -> None:
-        # Properties derived at write time for indexes (e.g. search_text) are bookkeeping, not facts: maps and
-        # exports show what the records say.
-        if not DERIVED_PROPERTIES.isdisjoint(self.properties):
-            properties = dict(self.properties)  # a copy: the caller's dict may be shared (C-speed, then a few pops)
-            for name in DERIVED_PROPERTIES:
-                properties.pop(name, None)
-            self.properties = properties
+        self.properties = _facts_only(self.properties)
 
     @property
     def name(self) -> str:
@@ -41,12 +46,7 @@ class SubgraphEdge:
     properties: dict[str, Any]
 
     def __post_init__(self) -> None:
-        # As for nodes: the provenance fields kept at write time (statetech.graph.provenance) are not facts.
-        if not DERIVED_PROPERTIES.isdisjoint(self.properties):
-            properties = dict(self.properties)
-            for name in DERIVED_PROPERTIES:
-                properties.pop(name, None)
-            self.properties = properties
+        self.properties = _facts_only(self.properties)
 
     @property
     def sources(self) -> list[str]:

@@ -34,12 +34,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from statetech.graph import cypher
 from statetech.graph.errors import StatetechError
 from statetech.graph.provenance import (
-    FORMAT_ID,
-    FORMAT_VERSION,
     UNDATED,
     Markers,
     ProvenanceKeeper,
     add_fields,
+    format_write,
     recompute_markers,
     start_node_summaries,
     write_format,
@@ -559,8 +558,7 @@ def load_in_one_transaction(store: GraphStore, records: RecordSet) -> WriteSumma
         statements.append(("vendors", "agency counts", cypher.RECOMPUTE_AGENCY_COUNTS,
                            {"ids": sorted(vendors.affected())}))
     if needs_format and records.nodes:
-        statements.append(("provenance", "format", cypher.WRITE_STORE_FORMAT,
-                           {"id": FORMAT_ID, "version": FORMAT_VERSION}))
+        statements.append(("provenance", "format", *format_write()))
     results = store.write_transaction([(q, p) for _, _, q, p in statements])
     # Records stored before that these Sources complete or re-date (a second transaction: if it fails, the fields
     # of those records stay as they were until 'statetech db refresh').

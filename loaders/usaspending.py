@@ -34,7 +34,7 @@ its latest row, its earliest start, its base description).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,21 +196,11 @@ class UsaspendingImporter(Importer):
         if not key:
             problems.append(Problem(name, line, "no award key", column="contract_award_unique_key",
                                     hint="every USAspending row has one; was the column emptied in a spreadsheet?"))
-        columns = self._read_columns or self._find_read_columns()
-        amounts: dict[str, float | None] = {}
-        for column in columns[0]:
-            try:
-                amounts[column] = parse_amount(values[column])
-            except BadValue as exc:
-                problems.append(Problem(name, line, str(exc), record_id=key or None, column=column,
-                                        hint="write a number such as 1234.56 ($ and thousands commas are fine)"))
-        dates: dict[str, str | None] = {}
-        for column in columns[1]:
-            try:
-                dates[column] = parse_date(values[column])
-            except BadValue as exc:
-                problems.append(Problem(name, line, str(exc), record_id=key or None, column=column,
-                                        hint="write YYYY-MM-DD (MM/DD/YY from spreadsheets is read too)"))
+        amount_columns, date_columns = self._read_columns or self._find_read_columns()
+        amounts = _read_values(values, amount_columns, parse_amount, problems, name, line, key,
+                               "write a number such as 1234.56 ($ and thousands commas are fine)")
+        dates = _read_values(values, date_columns, parse_date, problems, name, line, key,
+                             "write YYYY-MM-DD (MM/DD/YY from spreadsheets is read too)")
         link = row.get("usaspending_permalink").strip()
         if link and not http_url(link):
             problems.append(Problem(name, line, f"{link!r} is not a URL", record_id=key or None,
@@ -423,6 +413,18 @@ class UsaspendingImporter(Importer):
                                          imported_from=tag))
         self._landed[raw] = Match(match.id, match.method)
         return match
+
+
+def _read_values(values: dict[str, str], columns: tuple[str, ...], parse: Callable[[str], Any],
+                 problems: list[Problem], file: str, line: int, key: str, hint: str) -> dict[str, Any]:
+    """``columns`` of a row read with ``parse``; a value it refuses becomes a problem naming its column."""
+    read: dict[str, Any] = {}
+    for column in columns:
+        try:
+            read[column] = parse(values[column])
+        except BadValue as exc:
+            problems.append(Problem(file, line, str(exc), record_id=key or None, column=column, hint=hint))
+    return read
 
 
 def _award_type(row: CsvRow) -> str | None:
