@@ -860,9 +860,12 @@ ENTITY_IDS = f"MATCH (n:{ENTITY_LABEL}) RETURN n.id AS id"
 # What recomputing a record's fields reads: its cited sources and the fields stored now (only changes are written).
 _ENTITY_PROVENANCE_COLUMNS = ("n.id AS id, n.sources AS sources, n.newest_source AS newest_source, "
                               "n.missing_sources AS missing_sources, n.out_newest AS out_newest, "
-                              "n.out_undated AS out_undated, n.out_missing_sources AS out_missing_sources")
+                              "n.out_undated AS out_undated, n.out_missing_sources AS out_missing_sources, "
+                              "n.out_history AS out_history, n.has_history AS has_history, "
+                              "(n.added IS NOT NULL OR n.updated IS NOT NULL) AS dated")
 _RELATIONSHIP_PROVENANCE_COLUMNS = ("a.id AS start, id(r) AS rid, r.sources AS sources, "
-                                    "r.newest_source AS newest_source, r.missing_sources AS missing_sources")
+                                    "r.newest_source AS newest_source, r.missing_sources AS missing_sources, "
+                                    "(r.added IS NOT NULL OR r.updated IS NOT NULL) AS dated")
 
 ENTITIES_PROVENANCE = f"""
 UNWIND $ids AS wanted
@@ -907,7 +910,7 @@ RETURN {_RELATIONSHIP_PROVENANCE_COLUMNS}
 SET_ENTITY_PROVENANCE = f"""
 UNWIND $rows AS row
 MATCH (n:{ENTITY_LABEL} {{id: row.id}})
-SET n.newest_source = row.newest_source, n.missing_sources = row.missing_sources
+SET n.newest_source = row.newest_source, n.missing_sources = row.missing_sources, n.has_history = row.has_history
 RETURN count(n) AS written
 """
 
@@ -925,7 +928,8 @@ RETURN count(r) AS written
 SET_MARKERS = f"""
 UNWIND $rows AS row
 MATCH (n:{ENTITY_LABEL} {{id: row.id}})
-SET n.out_newest = row.out_newest, n.out_undated = row.out_undated, n.out_missing_sources = row.out_missing_sources
+SET n.out_newest = row.out_newest, n.out_undated = row.out_undated, n.out_missing_sources = row.out_missing_sources,
+    n.out_history = row.out_history
 RETURN count(n) AS written
 """
 
@@ -937,7 +941,8 @@ MATCH (n:{ENTITY_LABEL} {{id: row.id}})
 SET n.out_newest = CASE WHEN row.out_newest IS NULL OR (n.out_newest IS NOT NULL AND n.out_newest >= row.out_newest)
                         THEN n.out_newest ELSE row.out_newest END,
     n.out_undated = CASE WHEN row.out_undated THEN true ELSE n.out_undated END,
-    n.out_missing_sources = CASE WHEN row.out_missing_sources THEN true ELSE n.out_missing_sources END
+    n.out_missing_sources = CASE WHEN row.out_missing_sources THEN true ELSE n.out_missing_sources END,
+    n.out_history = CASE WHEN row.out_history THEN true ELSE n.out_history END
 RETURN count(n) AS written
 """
 
@@ -949,9 +954,10 @@ MATCH (n:{ENTITY_LABEL} {{id: wanted}})
 OPTIONAL MATCH (n)-[r]->(:{ENTITY_LABEL})
 WITH n, max(CASE WHEN r.newest_source <> $undated THEN r.newest_source END) AS newest,
      sum(CASE WHEN r.newest_source = $undated THEN 1 ELSE 0 END) AS undated,
-     sum(CASE WHEN r.missing_sources IS NOT NULL THEN 1 ELSE 0 END) AS missing
+     sum(CASE WHEN r.missing_sources IS NOT NULL THEN 1 ELSE 0 END) AS missing,
+     sum(CASE WHEN r.added IS NOT NULL OR r.updated IS NOT NULL THEN 1 ELSE 0 END) AS history
 SET n.out_newest = newest, n.out_undated = CASE WHEN undated > 0 THEN true END,
-    n.out_missing_sources = CASE WHEN missing > 0 THEN true END
+    n.out_missing_sources = CASE WHEN missing > 0 THEN true END, n.out_history = CASE WHEN history > 0 THEN true END
 RETURN count(n) AS written
 """
 

@@ -38,8 +38,10 @@ from typing import TYPE_CHECKING, Any
 from statetech.graph import cypher, vendors
 from statetech.graph.errors import QueryError
 from statetech.graph.vocabulary import (
+    HAS_HISTORY,
     MISSING_SOURCES,
     NEWEST_SOURCE,
+    OUT_HISTORY,
     OUT_MISSING_SOURCES,
     OUT_NEWEST,
     OUT_UNDATED,
@@ -52,7 +54,9 @@ UNDATED = "undated"  # newest_source of a record whose cited sources in the grap
 NO_SOURCE = "(no source cited)"
 FORMAT_ID = "statetech:format"
 # 2: every Company also stores its agency count (statetech.graph.vendors), kept by the same write paths and refresh
-FORMAT_VERSION = 2
+# 3: the embedded store indexes newest_source and out_newest (records/newest looks dates up in them), and every entity
+#    stores its curation history flags (has_history, out_history: statetech.graph.vocabulary); a refresh adds both
+FORMAT_VERSION = 3
 REFRESH_COMMAND = "statetech db refresh"
 LOOKUP_CHUNK = 10_000
 _ABSENT = object()  # a cited id known to have no Source node
@@ -91,8 +95,12 @@ class Markers:
     out_newest: str | None = None
     out_undated: bool | None = None
     out_missing_sources: bool | None = None
+    out_history: bool | None = None
 
-    def add(self, newest: str | None, missing: list[str] | None) -> None:
+    def add(self, newest: str | None, missing: list[str] | None, history: bool = False) -> None:
+        """Count one relationship: its provenance fields, and whether it has an 'added' or 'updated' day."""
+        if history:
+            self.out_history = True
         if newest == UNDATED:
             self.out_undated = True
         elif newest is not None and (self.out_newest is None or newest > self.out_newest):
@@ -106,7 +114,7 @@ class Markers:
 
     def row(self) -> dict[str, Any]:
         return {OUT_NEWEST: self.out_newest, OUT_UNDATED: self.out_undated,
-                OUT_MISSING_SOURCES: self.out_missing_sources}
+                OUT_MISSING_SOURCES: self.out_missing_sources, OUT_HISTORY: self.out_history}
 
 
 def start_node_summaries(relationships: Iterable[Any],
@@ -115,8 +123,13 @@ def start_node_summaries(relationships: Iterable[Any],
     cited ids: what a first load stores with its nodes, every relationship being new."""
     markers: dict[str, Markers] = {}
     for rel in relationships:
-        markers.setdefault(rel.from_id, Markers()).add(*derived(rel.sources))
+        markers.setdefault(rel.from_id, Markers()).add(*derived(rel.sources), has_history(rel))
     return {node_id: m.props() for node_id, m in markers.items()}
+
+
+def has_history(rel: Any) -> bool:
+    """Whether a relationship record has an 'added' or 'updated' day (its start node's out_history)."""
+    return rel.added is not None or rel.updated is not None
 
 
 def field_values(newest: str | None, missing: list[str] | None) -> dict[str, Any]:
@@ -329,9 +342,10 @@ class RefreshSummary:
 
 def _entity_change(row: dict[str, Any], dates: Mapping[str, Any]) -> dict[str, Any] | None:
     newest, missing = derive(row["sources"], dates)
-    if newest == row.get(NEWEST_SOURCE) and missing == row.get(MISSING_SOURCES):
+    history = True if row["dated"] else None
+    if newest == row.get(NEWEST_SOURCE) and missing == row.get(MISSING_SOURCES) and history == row.get(HAS_HISTORY):
         return None
-    return {"id": row["id"], **field_values(newest, missing)}
+    return {"id": row["id"], **field_values(newest, missing), HAS_HISTORY: history}
 
 
 def _set_in_chunks(store: GraphStore, query: str, key: str, items: list[Any], **params: Any) -> None:
@@ -415,7 +429,7 @@ def _refresh(store: GraphStore, chunk: int) -> RefreshSummary:
         fixes: dict[str, dict[str, dict[str, Any]]] = {}
         for row in rels:
             newest, missing = derive(row["sources"], dates)
-            markers.setdefault(row["start"], Markers()).add(newest, missing)
+            markers.setdefault(row["start"], Markers()).add(newest, missing, row["dated"])
             if newest != row.get(NEWEST_SOURCE) or missing != row.get(MISSING_SOURCES):
                 fixes.setdefault(row["start"], {})[str(row["rid"])] = field_values(newest, missing)
         entity_changes = []

@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from statetech.graph import cypher
 from statetech.graph.errors import QueryError, StatetechError, StoreUnavailable
-from statetech.graph.vocabulary import OUT_MISSING_SOURCES, OUT_UNDATED
+from statetech.graph.vocabulary import (
+    HAS_HISTORY,
+    NEWEST_SOURCE,
+    OUT_HISTORY,
+    OUT_MISSING_SOURCES,
+    OUT_NEWEST,
+    OUT_UNDATED,
+)
 from statetech.graph.writer import WriteSummary  # what Graph.load returns; kept importable from here
 
 if TYPE_CHECKING:  # pydantic's record classes: only writes need them, and reads should not pay for the import
@@ -695,7 +702,10 @@ class GrafeoStore(GraphStore):
         # The provenance flags (statetech.graph.provenance) are on the few start nodes that have such relationships:
         # an index costs almost nothing to keep and turns records/unsourced's and records/newest's search for them
         # from a scan of every entity into a lookup (the engine answers equality from a property index, not ranges).
-        for prop in ("id", "name", OUT_UNDATED, OUT_MISSING_SOURCES):
+        # records/newest looks its newest dates up one by one in the indexes on newest_source and out_newest
+        # (queries/records/newest.grafeo.cypher): without them each lookup would be a scan of every entity.
+        # The history flags do the same for records/known-on and records/new-since (statetech.graph.vocabulary).
+        for prop in ("id", "name", OUT_UNDATED, OUT_MISSING_SOURCES, NEWEST_SOURCE, OUT_NEWEST, HAS_HISTORY, OUT_HISTORY):
             if not db.has_property_index(prop):
                 db.create_property_index(prop)
 

@@ -135,11 +135,18 @@ OUT_UNDATED = "out_undated"
 OUT_MISSING_SOURCES = "out_missing_sources"
 PROVENANCE_PROPERTIES = (NEWEST_SOURCE, MISSING_SOURCES, OUT_NEWEST, OUT_UNDATED, OUT_MISSING_SOURCES)
 
+# Curation history flags: true on an entity that has an 'added' or 'updated' day, and on an entity with an outgoing
+# relationship that has one (absent otherwise). The curated records are a few among millions of imported ones; the
+# embedded store finds them for records/known-on and records/new-since through these flags' indexes instead of
+# reading every entity and relationship. with_derived sets the first, statetech.graph.provenance keeps the second.
+HAS_HISTORY = "has_history"
+OUT_HISTORY = "out_history"
+
 # On every Company: how many distinct agencies reach it through a contract, a subcontract, a contract for one of its
 # products, or recorded use of one of its products (0 when none); agencies/shared-vendors sorts vendors by it.
 # statetech.graph.vendors keeps it right on every write.
 AGENCY_COUNT = "agency_count"
-DERIVED_PROPERTIES = frozenset({SEARCH_TEXT, *PROVENANCE_PROPERTIES, AGENCY_COUNT})
+DERIVED_PROPERTIES = frozenset({SEARCH_TEXT, *PROVENANCE_PROPERTIES, HAS_HISTORY, OUT_HISTORY, AGENCY_COUNT})
 
 # A store whose provenance fields are kept by statetech holds one node of this label, written with its first records
 # (or by 'statetech db refresh'); a store written by an older statetech lacks it, and the queries reading the fields
@@ -161,4 +168,7 @@ def with_derived(props: dict) -> dict:
     """
     if "kind" in props and "name" in props and "id" in props:
         props[SEARCH_TEXT] = search_text(props["id"], props["name"], props.get("aliases") or ())
+        # only ever set, never cleared here: a merged import row carries no days and keeps the stored ones
+        if props.get("added") is not None or props.get("updated") is not None:
+            props[HAS_HISTORY] = True
     return props

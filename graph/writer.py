@@ -39,6 +39,7 @@ from statetech.graph.provenance import (
     ProvenanceKeeper,
     add_fields,
     format_write,
+    has_history,
     recompute_markers,
     start_node_summaries,
     write_format,
@@ -340,9 +341,11 @@ class GraphWriter:
             self._needs_format |= keeper.start(write=False)
             self._source_changes = keeper.sources_written(self._sources.values())
             keeper.ensure_cited((*self._nodes.values(), *self._relationships.values()))
-        out.sources = [{"id": s.id, "props": properties(s)} for s in self._sources.values()]
-        counts.sources_written += len(out.sources)
-        summary.sources += len(out.sources)
+        # a dry run only counts: the rows a store would be given are never built
+        if not self.dry_run:
+            out.sources = [{"id": s.id, "props": properties(s)} for s in self._sources.values()]
+        counts.sources_written += len(self._sources)
+        summary.sources += len(self._sources)
 
         if self._first_load is None:
             # Unique records into a store holding no entity yet: nothing this run meets can exist already.
@@ -485,7 +488,7 @@ class GraphWriter:
             if changed:
                 self._recompute_markers.add(rel.from_id)
             else:
-                self._raise_markers.setdefault(rel.from_id, Markers()).add(newest, missing)
+                self._raise_markers.setdefault(rel.from_id, Markers()).add(newest, missing, has_history(rel))
 
     def _relationship_row(self, key: str, rel: Relationship) -> dict[str, Any]:
         # A dry run only counts: no properties.

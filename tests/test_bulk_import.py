@@ -25,6 +25,7 @@ from statetech.graph.bulk import (
 )
 from statetech.graph.cypher import schema_statements as store_schema_statements
 from statetech.graph.model import NODE_KINDS, Agency, Company, Contract, RecordSet, Relationship, Source
+from statetech.graph.provenance import FORMAT_VERSION
 from statetech.graph.store import Neo4jStore
 from statetech.graph.writer import record_properties
 from statetech.loaders.curated import load_curated, load_files
@@ -88,7 +89,7 @@ def test_files_have_typed_headers_and_exact_values(tmp_path):
     assert read_back == files
     assert schema_statements(files) == [*store_schema_statements(), "CALL db.awaitIndexes(600)",
                                         "MERGE (m:StatetechFormat {id: 'statetech:format'}) "
-                                        "SET m.provenance_fields = 2"]
+                                        f"SET m.provenance_fields = {FORMAT_VERSION}"]
     assert all(";" not in statement for statement in schema_statements(files))
 
 

@@ -38,9 +38,11 @@ def _stored(graph):
     dates = {r["id"]: r["published"]
              for r in graph.query("MATCH (s:Source) RETURN s.id AS id, s.published AS published")}
     entities = graph.query("MATCH (n:Entity) RETURN n.id AS id, n.kind AS kind, n.name AS name, "
-                           "n.confidence AS confidence, n.sources AS sources").rows
+                           "n.confidence AS confidence, n.sources AS sources, n.added AS added, "
+                           "n.updated AS updated").rows
     rels = graph.query("MATCH (a:Entity)-[r]->(b:Entity) RETURN r.id AS id, type(r) AS kind, a.name AS a, "
-                       "b.name AS b, r.confidence AS confidence, r.sources AS sources").rows
+                       "b.name AS b, r.confidence AS confidence, r.sources AS sources, r.added AS added, "
+                       "r.updated AS updated").rows
     return dates, entities, rels
 
 
@@ -84,12 +86,50 @@ def expected_newest(graph, since, limit):
     return rows[:limit]
 
 
+def _history_rows(graph):
+    """Every record with its curation days, as records/known-on and records/new-since list them."""
+    _, entities, rels = _stored(graph)
+    for record, items in (("entity", entities), ("relationship", rels)):
+        for item in items:
+            description = item["name"] if record == "entity" else f"{item['a']} {item['kind']} {item['b']}"
+            yield {"added": item["added"], "updated": item["updated"], "record": record, "id": item["id"],
+                   "kind": item["kind"], "description": description, "confidence": item["confidence"],
+                   "sources": item["sources"]}
+
+
+def expected_known_on(graph, date, limit):
+    rows = [r for r in _history_rows(graph) if r["added"] is not None and r["added"][:len(date)] <= date]
+    # a null id (a hand-drawn edge) sorts last
+    return sorted(rows, key=lambda r: (r["added"], r["record"], r["id"] is None, r["id"] or ""))[:limit]
+
+
+def expected_new_since(graph, since, limit):
+    def later(day):
+        return day is not None and day[:len(since)] > since
+
+    rows = []
+    for r in _history_rows(graph):
+        if later(r["added"]) or later(r["updated"]):
+            changed = r["updated"] if r["updated"] and (r["added"] is None or r["updated"] > r["added"]) else r["added"]
+            rows.append({"changed": changed, "change": "added" if later(r["added"]) else "updated", **r})
+    rows.sort(key=lambda r: (r["record"], r["id"] is None, r["id"] or ""))
+    rows.sort(key=lambda r: r["changed"], reverse=True)
+    return rows[:limit]
+
+
 def assert_exact(graph):
     assert CATALOG.run(graph, "records/unsourced").rows == expected_unsourced(graph)
     for since in SINCES:
         for limit in LIMITS:
             params = {"limit": str(limit), **({"since": since} if since else {})}
             assert CATALOG.run(graph, "records/newest", params).rows == expected_newest(graph, since, limit), params
+    # the curation days, which the embedded store finds through the history flags kept at write time
+    for day in ("2024", "2025-03", "2025-06-15", "2030"):
+        for limit in (1, 7, 100_000):
+            assert (CATALOG.run(graph, "records/known-on", {"date": day, "limit": str(limit)}).rows
+                    == expected_known_on(graph, day, limit)), (day, limit)
+            assert (CATALOG.run(graph, "records/new-since", {"since": day, "limit": str(limit)}).rows
+                    == expected_new_since(graph, day, limit)), (day, limit)
     # what the writers kept is what a full recomputation gives: a refresh finds nothing to change
     done = graph.refresh_provenance()
     assert (done.entities, done.relationships, done.markers) == (0, 0, 0)
@@ -106,6 +146,15 @@ def _source(slug, published):
 def generated(n_entities=240, n_relationships=700, seed=3, imported_from=None):
     """A graph with sources of full, partial and no dates, and records citing sources that are not among them."""
     rng = random.Random(seed)
+    days = random.Random(seed + 100)  # curation days from a generator of their own: the rest stays as it was
+
+    def history():
+        """added / updated days on about half the records (the curated ones of a real graph), some updated later."""
+        if days.random() < 0.5:
+            return {}
+        added = f"202{days.randint(4, 6)}-{days.randint(1, 12):02d}-{days.randint(1, 28):02d}"
+        return {"added": added, **({"updated": "2026-11-30"} if days.random() < 0.3 else {})}
+
     sources = [_source(f"gen-{i}", rng.choice([None, f"{rng.randint(2010, 2026)}",
                                                f"{rng.randint(2010, 2026)}-{rng.randint(1, 12):02d}",
                                                f"{rng.randint(2010, 2026)}-{rng.randint(1, 12):02d}-"
@@ -120,7 +169,7 @@ def generated(n_entities=240, n_relationships=700, seed=3, imported_from=None):
         node_id = f"{prefix}:gen-{i}"
         ids[prefix].append(node_id)
         nodes.append(cls(id=node_id, name=f"Generated {i}", sources=rng.sample(cite, rng.randint(1, 3)),
-                         confidence="reported", imported_from=imported_from))
+                         confidence="reported", imported_from=imported_from, **history()))
     patterns = (("agency", "AWARDED", "contract"), ("contract", "AWARDED_TO", "company"),
                 ("company", "PROVIDES", "product"), ("agency", "USES", "product"))
     rels = []
@@ -130,7 +179,7 @@ def generated(n_entities=240, n_relationships=700, seed=3, imported_from=None):
         start = ids[a][0] if a == "agency" and i % 3 == 0 else rng.choice(ids[a])
         rels.append(Relationship(id=f"rel:gen-{i}", **{"from": start, "to": rng.choice(ids[b])}, type=t,
                                  sources=rng.sample(cite, rng.randint(1, 2)), confidence="reported",
-                                 imported_from=imported_from))
+                                 imported_from=imported_from, **history()))
     return RecordSet(sources=sources, nodes=nodes, relationships=rels)
 
 
@@ -192,6 +241,23 @@ def test_generated_graph_in_batches_then_sources_arrive_and_change(graph):
     graph.load(RecordSet(nodes=records.nodes[30:60]), batch_size=7, single_transaction=False)
     assert_exact(graph)
 
+def test_newest_when_the_newest_sources_back_few_records(graph):
+    """The embedded form looks up the $limit newest Source dates first; when those back fewer than $limit records (new
+    sources nobody cites yet, or cited only beside a newer one) it must fall back to the full walk, not cut rows."""
+    records = generated()
+    uncited = [_source(f"uncited-{i}", f"2031-{1 + i % 12:02d}-{1 + i:02d}") for i in range(25)]
+    # two records cite one of the uncited dates, so the lookups find a few rows, never enough for limit 10
+    late = [records.nodes[0].model_copy(update={"sources": [uncited[3].id]}),
+            records.relationships[0].model_copy(update={"sources": [uncited[5].id, records.sources[0].id]})]
+    graph.load(RecordSet(sources=records.sources + uncited, nodes=records.nodes, relationships=records.relationships),
+               single_transaction=True)
+    graph.load(RecordSet(nodes=late[:1], relationships=late[1:]), single_transaction=True)
+    assert_exact(graph)
+    for limit in (2, 10, 30):
+        rows = CATALOG.run(graph, "records/newest", {"limit": str(limit)}).rows
+        assert len(rows) == limit and rows == expected_newest(graph, None, limit)
+
+
 
 def test_imports_sources_arriving_later_merges_and_curated_over_imports(graph):
     records = generated(imported_from="test:import")
@@ -241,7 +307,13 @@ def test_hand_edits_are_seen_after_a_refresh(graph):
     graph.query("MATCH (n:Entity {id: 'contract:gen-1'}) SET n.sources = ['source:hand-missing']", write=True)
     graph.query("MATCH (s:Source {id: 'source:gen-2'}) SET s.published = '2099-01-01'", write=True)
     graph.query("MATCH (a:Entity {id: 'agency:gen-4'}) MATCH (b:Entity {id: 'product:gen-3'}) "
-                "CREATE (a)-[:USES {confidence: 'reported', sources: ['source:gen-5']}]->(b)", write=True)
+                "CREATE (a)-[:USES {confidence: 'reported', sources: ['source:gen-5'], added: '2025-04-01'}]->(b)",
+                write=True)
+    # curation days written by hand: the history flags follow only after the refresh
+    graph.query("MATCH (n:Entity) WHERE n.added IS NULL AND n.updated IS NULL WITH n ORDER BY n.id LIMIT 2 "
+                "SET n.updated = '2026-12-01'", write=True)
+    graph.query("MATCH (n:Entity) WHERE n.added IS NOT NULL WITH n ORDER BY n.id LIMIT 1 "
+                "REMOVE n.added, n.updated", write=True)
     graph.query("MATCH (a:Entity {id: 'agency:gen-8'}) MATCH (b:Entity {id: 'product:gen-7'}) "
                 "CREATE (a)-[:USES {confidence: 'reported'}]->(b)", write=True)
     before = CATALOG.run(graph, "records/unsourced").rows
@@ -257,14 +329,16 @@ def test_a_store_without_the_fields_is_refused_until_refreshed(graph, backend, t
     graph.load(generated(n_entities=40, n_relationships=90), single_transaction=True)
     # what an older statetech left: no format marker, no provenance fields
     graph.query("MATCH (m:StatetechFormat) DELETE m", write=True)
-    for name in ("newest_source", "missing_sources", "out_newest", "out_undated", "out_missing_sources"):
+    for name in ("newest_source", "missing_sources", "out_newest", "out_undated", "out_missing_sources",
+                 "has_history", "out_history"):
         graph.query(f"MATCH (n:Entity) REMOVE n.{name}", write=True)
         graph.query(f"MATCH ()-[r]->() REMOVE r.{name}", write=True)
     # a write by this statetech into such a store keeps its own records right, but cannot vouch for the others
     graph.load(RecordSet(sources=[_source("later", "2025-01-01")]), single_transaction=True)
-    for name in ("records/unsourced", "records/newest"):
+    for name, params in (("records/unsourced", {}), ("records/newest", {}), ("records/known-on", {"date": "2030"}),
+                         ("records/new-since", {"since": "2001"})):
         with pytest.raises(QueryError) as err:
-            CATALOG.run(graph, name)
+            CATALOG.run(graph, name, params)
         assert "lacks the derived fields this query reads" in str(err.value)
         assert "run 'statetech db refresh' once" in str(err.value)
     # other queries are not affected

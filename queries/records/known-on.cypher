@@ -5,6 +5,9 @@
 //   oldest first: the graph as it stood then, to check what a published finding could have relied on. Records with
 //   no 'added' date (e.g. imported rows) are left out. The records are shown as they are now; 'updated' says whether
 //   one changed after that day. A month or a year means up to its end ("2026-11": added in November 2026 or before).
+//   The embedded store finds these records through flags statetech keeps whenever it writes them; records changed by
+//   something other than statetech (a hand edit) are seen there only after 'statetech db refresh'.
+// derived_fields: true
 // params:
 //   date: {type: date, required: true, help: "the day, YYYY-MM-DD (or YYYY-MM, YYYY); records added on or before it"}
 //   record: {type: string, choices: [entity, relationship], help: "only entities or only relationships"}

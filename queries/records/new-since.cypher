@@ -4,6 +4,9 @@
 //   Entities and relationships added or changed after the given day (their 'added' or 'updated' date is later than
 //   it), newest change first, with whether each is new or changed: what to re-read before updating a published
 //   finding. A month or a year means after its end ("2026-11": added or changed in December 2026 or later).
+//   The embedded store finds these records through flags statetech keeps whenever it writes them; records changed by
+//   something other than statetech (a hand edit) are seen there only after 'statetech db refresh'.
+// derived_fields: true
 // params:
 //   since: {type: date, required: true, help: "the day, YYYY-MM-DD (or YYYY-MM, YYYY); records added or updated after it"}
 //   record: {type: string, choices: [entity, relationship], help: "only entities or only relationships"}
