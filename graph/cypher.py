@@ -941,8 +941,16 @@ MATCH (n:{ENTITY_LABEL} {{id: row.id}})
 SET n.out_newest = CASE WHEN row.out_newest IS NULL OR (n.out_newest IS NOT NULL AND n.out_newest >= row.out_newest)
                         THEN n.out_newest ELSE row.out_newest END,
     n.out_undated = CASE WHEN row.out_undated THEN true ELSE n.out_undated END,
-    n.out_missing_sources = CASE WHEN row.out_missing_sources THEN true ELSE n.out_missing_sources END,
-    n.out_history = CASE WHEN row.out_history THEN true ELSE n.out_history END
+    n.out_missing_sources = CASE WHEN row.out_missing_sources THEN true ELSE n.out_missing_sources END
+RETURN count(n) AS written
+"""
+
+# Only the few start nodes of relationships with curation days get out_history: a statement of its own, so an import
+# (whose relationships have none) writes no extra property on every start node of every batch.
+RAISE_HISTORY = f"""
+UNWIND $ids AS wanted
+MATCH (n:{ENTITY_LABEL} {{id: wanted}})
+SET n.out_history = true
 RETURN count(n) AS written
 """
 

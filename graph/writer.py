@@ -45,7 +45,7 @@ from statetech.graph.provenance import (
     write_format,
 )
 from statetech.graph.vendors import VENDOR, AgencyCounts, counts_from_records
-from statetech.graph.vocabulary import AGENCY_COUNT, KIND_BY_PREFIX, is_allowed, with_derived
+from statetech.graph.vocabulary import AGENCY_COUNT, KIND_BY_PREFIX, OUT_HISTORY, is_allowed, with_derived
 
 if TYPE_CHECKING:
     from statetech.graph.model import Node, RecordSet, Relationship, Source
@@ -289,6 +289,9 @@ class GraphWriter:
                   if node_id not in self._recompute_markers]
         if raised:
             self.store.set_properties(cypher.RAISE_MARKERS, {"rows": raised})
+            with_history = [row["id"] for row in raised if row[OUT_HISTORY]]
+            if with_history:
+                self.store.set_properties(cypher.RAISE_HISTORY, {"ids": with_history})
         if self._recompute_markers:
             recompute_markers(self.store, self._recompute_markers)
         self._provenance.after_write(*self._source_changes)
