@@ -20,7 +20,6 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -613,12 +612,20 @@ def parse_date(text: str | None) -> str | None:
     """
     if text is None or text == "":
         return None
+    if type(text) is str:
+        known = _year_first.get(text)
+        if known is not None:
+            return known
     value = str(text).strip()
     if not value:
         return None
-    # year first: read without today's date (only two-digit years need it), so the reading can be cached
+    # year first: read without today's date (only two-digit years need it), so the reading can be kept
     if value[:4].isdigit() and type(text) is str:
-        return _parse_dated(value, text)
+        reading = _parse_date(value, text)
+        if len(_year_first) >= YEAR_FIRST_KEPT:
+            _year_first.clear()
+        _year_first[text] = reading
+        return reading
     return _parse_date(value, text)
 
 
@@ -647,8 +654,11 @@ def _parse_date(value: str, text: Any) -> str:
     raise BadValue(f"{text!r} is not a date")
 
 
-# Errors are not cached (lru_cache keeps only results): a bad date is read, and reported, every time.
-_parse_dated = lru_cache(maxsize=16_384)(_parse_date)
+# The year-first readings parse_date has made, by the text as given: a file's dates repeat (a few thousand days),
+# and a dict lookup is a fraction of an lru_cache's. Errors are not kept: a bad date is read, and reported, every
+# time. Bounded, so memory stays flat whatever the file holds.
+_year_first: dict[str, str] = {}
+YEAR_FIRST_KEPT = 16_384
 
 
 def _two_digit_year(yy: int) -> int:
@@ -717,7 +727,7 @@ def parse_bool(text: str | None) -> bool | None:
 
 
 def clean_text(text: Any) -> str | None:
-    if text is None:
+    if text is None or text == "":  # the commonest value of a download's optional columns
         return None
     value = " ".join(str(text).split())
     return value or None
@@ -742,10 +752,13 @@ def _clip(text: str, size: int = 60) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
+_HTTP_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+
+
 def http_url(text: str | None) -> str | None:
     """The value if it is an http(s) URL the model accepts, else None (links columns hold notes too)."""
     value = (text or "").strip()
-    if re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
+    if _HTTP_URL.match(value):
         return value
     return None
 

@@ -31,11 +31,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, ClassVar
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel as _pydantic_base
 from pydantic import ValidationError
 from pydantic_core import PydanticUndefined as _Undefined
 
@@ -573,8 +573,11 @@ def _check_and_write(graph, fmt: str, cls: type[Importer], importers: list[Impor
 # started a young collection every few rows, and the objects alive at that moment (the writer's batch being filled)
 # were promoted and walked again by the older generations: about a fifth of a dry run's CPU time at 100k rows. With
 # a young generation the size of a batch, most of a batch is freed before it is ever promoted. Collections still
-# run (cycles are still freed), just less often; memory was measured unchanged.
-IMPORT_GC_THRESHOLD = 100_000
+# run (cycles are still freed), just less often; memory was measured unchanged. The count is of objects allocated
+# and not yet freed, so at 100,000 a collection still came every ~15,000 award rows (as the resolution maps grew)
+# and walked everything young, finding nothing: no collection during an award import, dry or into the embedded
+# store, found a single unreachable object (records hold no cycles). At a million, one or two run per 100,000 rows.
+IMPORT_GC_THRESHOLD = 1_000_000
 
 
 @contextmanager
@@ -743,42 +746,103 @@ _SLUG_ID = {CONTRACT_ID: _re.compile(r"^contract:[a-z0-9][a-z0-9._-]*$"),
             URL: _re.compile(r"^https?://[^\s/$.?#][^\s]*$")}
 
 
-@lru_cache(maxsize=8192)
 def _valid_date(value: str) -> bool:
-    """The model's partial-date rule; cached, since a file's dates repeat (a few thousand days)."""
-    try:
-        check_partial_date(value)
-    except ValueError:
+    """The model's partial-date rule (for a stripped text value); remembered, since a file's dates repeat (a few
+    thousand days), in a dict: its lookup is a fraction of an lru_cache's, on two or three values of every row."""
+    known = _valid_dates.get(value)
+    if known is None:
+        try:
+            check_partial_date(value)
+            known = True
+        except ValueError:
+            known = False
+        if len(_valid_dates) >= VALID_DATES_KEPT:  # bounded: memory stays flat whatever the file holds
+            _valid_dates.clear()
+        _valid_dates[value] = known
+    return known
+
+
+_valid_dates: dict[str, bool] = {}
+VALID_DATES_KEPT = 8192
+
+
+# One function per rule, True when the model would accept the value under that rule and keep it unchanged. Each
+# field's function is looked up once per class (_MADE_BY_HAND), so a record's check is one call per field instead
+# of a walk down a chain of rule tests for every field of every record.
+
+
+def _text(value: Any) -> bool:
+    # str_strip_whitespace: a value already stripped is the value the model keeps (Python's strip removes a superset
+    # of what pydantic-core's trim removes)
+    return value is None or (type(value) is str and value == value.strip())
+
+
+def _string(value: Any) -> bool:
+    return type(value) is str and value == value.strip()
+
+
+def _required_text(value: Any) -> bool:
+    return type(value) is str and value != "" and value == value.strip()
+
+
+def _amount(value: Any) -> bool:
+    # a float the stores can hold (ints and text are pydantic's to convert)
+    return value is None or (type(value) is float and _math.isfinite(value))
+
+
+def _date(value: Any) -> bool:
+    if value is None:
+        return True
+    if type(value) is not str:
         return False
+    known = _valid_dates.get(value)  # _valid_date's memo, asked here first: most dates are in it
+    return known if known is not None else value == value.strip() and _valid_date(value)
+
+
+def _text_list(value: Any) -> bool:
+    if type(value) is not list:
+        return False
+    for item in value:
+        if type(item) is not str or item != item.strip():
+            return False
     return True
 
 
-def _passes(rule: Any, value: Any) -> bool:
-    """True when the model would accept ``value`` under ``rule`` and keep it unchanged."""
-    if value is None:
-        return rule in (TEXT, AMOUNT, DATE) or (type(rule) is frozenset and None in rule)
-    if type(rule) is frozenset:  # a Literal's choices
-        return type(value) is str and value in rule
-    if rule == AMOUNT:  # a float the stores can hold (ints and text are pydantic's to convert)
-        return type(value) is float and _math.isfinite(value)
-    if rule in (TEXT_LIST, SOURCE_IDS):
-        if type(value) is not list:
-            return False
-        for item in value:
-            # str_strip_whitespace: a value already stripped is the value the model keeps (Python's strip removes
-            # a superset of what pydantic-core's trim removes)
-            if type(item) is not str or item != item.strip() or (rule == SOURCE_IDS and item[:7] != "source:"):
-                return False
-        return rule == TEXT_LIST or len(value) >= 1
-    if type(value) is not str or value != value.strip():
+def _source_ids(value: Any) -> bool:
+    if type(value) is not list or not value:
         return False
-    if rule in (TEXT, STRING):
-        return True
-    if rule == REQUIRED_TEXT:
-        return value != ""
-    if rule == DATE:
-        return _valid_date(value)
-    return _SLUG_ID[rule].match(value) is not None
+    for item in value:
+        if type(item) is not str or item != item.strip() or item[:7] != "source:":
+            return False
+    return True
+
+
+def _matching(pattern: _re.Pattern) -> Callable[[Any], bool]:
+    match = pattern.match
+
+    def check(value: Any) -> bool:
+        return type(value) is str and value == value.strip() and match(value) is not None
+
+    return check
+
+
+def _one_of(choices: frozenset) -> Callable[[Any], bool]:
+    """A Literal's choices (None among them when the field is optional)."""
+    def check(value: Any) -> bool:
+        return None in choices if value is None else type(value) is str and value in choices
+
+    return check
+
+
+_RULES: dict[int, Callable[[Any], bool]] = {
+    TEXT: _text, STRING: _string, REQUIRED_TEXT: _required_text, AMOUNT: _amount, DATE: _date,
+    TEXT_LIST: _text_list, SOURCE_IDS: _source_ids, **{rule: _matching(pattern) for rule, pattern in _SLUG_ID.items()},
+}
+
+
+def _check_of(rule: Any) -> Callable[[Any], bool]:
+    """The function telling whether the model would accept a value under ``rule`` and keep it unchanged."""
+    return _one_of(rule) if type(rule) is frozenset else _RULES[rule]
 
 
 def _choices(cls: type, name: str) -> frozenset:
@@ -838,9 +902,6 @@ _HAND_CHECKED_VALIDATORS = {
 }
 
 
-_UNKNOWN = object()
-
-
 def _defaults(cls: type) -> tuple[dict[str, Any], tuple[str, ...], frozenset[str]]:
     """The model's fields in order with their plain defaults (None for the rest, filled below), the fields whose
     default is made by a factory, and the required fields."""
@@ -858,12 +919,49 @@ def _defaults(cls: type) -> tuple[dict[str, Any], tuple[str, ...], frozenset[str
 
 def _usable(cls: type) -> bool:
     decorators = cls.__pydantic_decorators__
+    factories = _defaults(cls)[1]
     return (set(decorators.field_validators) == _HAND_CHECKED_VALIDATORS[cls] and not decorators.model_validators
             and set(_HAND_CHECKS[cls]) <= set(cls.model_fields)
-            and all(cls.model_fields[f].default_factory is list for f in _defaults(cls)[1]))
+            and all(cls.model_fields[f].default_factory is list for f in factories)
+            # a list field given a value is checked as a list (checked_record copies it)
+            and all(_HAND_CHECKS[cls].get(f, TEXT_LIST) in (TEXT_LIST, SOURCE_IDS) for f in factories))
 
 
-_MADE_BY_HAND = {cls: (checks, *_defaults(cls)) for cls, checks in _HAND_CHECKS.items() if _usable(cls)}
+@dataclass(frozen=True)
+class _HandMade:
+    """What making a class's records by hand needs, worked out once per class."""
+
+    checks: dict[str, Callable[[Any], bool]]  # field name -> its rule's function
+    plain: dict[str, Any]  # every field in the model's order, with its plain default (None for factories)
+    factories: tuple[str, ...]  # fields whose default is a new empty list
+    required: frozenset[str]
+    lists: tuple[str, ...]  # the other fields whose rule takes a list (a given list is copied)
+
+    @classmethod
+    def of(cls, model: type, rules: dict[str, Any]) -> _HandMade:
+        plain, factories, required = _defaults(model)
+        lists = tuple(name for name, rule in rules.items()
+                      if type(rule) is not frozenset and rule in (TEXT_LIST, SOURCE_IDS) and name not in factories)
+        return cls({name: _check_of(rule) for name, rule in rules.items()}, plain, factories, required, lists)
+
+
+_MADE_BY_HAND = {cls: _HandMade.of(cls, checks) for cls, checks in _HAND_CHECKS.items() if _usable(cls)}
+
+# Setting an instance's slots through their descriptors, as pydantic's model_construct does with
+# object.__setattr__ (which would look each one up by name on every record).
+_set_dict = _pydantic_base.__dict__["__dict__"].__set__
+_set_fields_set = _pydantic_base.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = _pydantic_base.__dict__["__pydantic_extra__"].__set__
+_set_private = _pydantic_base.__dict__["__pydantic_private__"].__set__
+
+
+def _new_record(cls: type, values: dict[str, Any], fields_set: set[str]) -> Any:
+    record = cls.__new__(cls)
+    _set_dict(record, values)
+    _set_fields_set(record, fields_set)
+    _set_extra(record, None)
+    _set_private(record, None)
+    return record
 
 
 def checked_record(cls: type, data: dict[str, Any]) -> Any:
@@ -872,30 +970,29 @@ def checked_record(cls: type, data: dict[str, Any]) -> Any:
     Only for the fields in :data:`_HAND_CHECKS` (data keys are field names, not aliases); any other key, a missing
     required field, or a value a check does not accept returns None, and the caller validates with pydantic as usual.
     """
-    entry = _MADE_BY_HAND.get(cls)
-    if entry is None:
+    made = _MADE_BY_HAND.get(cls)
+    if made is None:
         return None
-    checks, plain, factories, required = entry
-    if not required <= data.keys():  # pydantic says which field is missing
+    if not made.required <= data.keys():  # pydantic says which field is missing
         return None
-    values = plain.copy()  # keeps the model's field order
-    for name in factories:  # every factory is ``list`` (checked in _usable)
-        values[name] = []
+    checks = made.checks
     for name, value in data.items():
-        rule = checks.get(name, _UNKNOWN)
-        if type(value) is str and (rule == TEXT or rule == STRING):  # most fields: checked here, without a call
+        check = checks.get(name)
+        if type(value) is str and (check is _text or check is _string):  # most fields: checked here, without a call
             if value != value.strip():
                 return None
-        elif rule is _UNKNOWN or not _passes(rule, value):
+        elif check is None or not check(value):
             return None
-        # lists copied, as pydantic copies them: records sharing one list (a row's source ids) stay independent
-        values[name] = value.copy() if type(value) is list else value
-    record = cls.__new__(cls)
-    object.__setattr__(record, "__dict__", values)
-    object.__setattr__(record, "__pydantic_fields_set__", set(data))
-    object.__setattr__(record, "__pydantic_extra__", None)
-    object.__setattr__(record, "__pydantic_private__", None)
-    return record
+    values = {**made.plain, **data}  # every key of data is a field: the model's field order is kept
+    # lists copied, as pydantic copies them: records sharing one list (a row's source ids) stay independent
+    for name in made.factories:  # every factory is ``list`` (checked in _usable)
+        value = values[name]
+        values[name] = [] if value is None else value.copy()
+    for name in made.lists:
+        value = values[name]
+        if type(value) is list:
+            values[name] = value.copy()
+    return _new_record(cls, values, set(data))
 
 
 def make_record(cls: type, **data: Any) -> Any:
@@ -918,45 +1015,38 @@ class RecordMaker:
         self.cls = cls
         self.fixed = fixed
         self._ready: tuple | None = None
-        entry = _MADE_BY_HAND.get(cls)
-        if entry is None:
+        made = _MADE_BY_HAND.get(cls)
+        if made is None:
             return
-        checks, plain, factories, required = entry
+        checks = made.checks
         for name, value in fixed.items():
-            rule = checks.get(name, _UNKNOWN)
-            if rule is _UNKNOWN or not _passes(rule, value):
+            check = checks.get(name)
+            if check is None or not check(value):
                 return
-        base = plain.copy()  # keeps the model's field order
-        for name in factories:
-            base[name] = []
-        base.update(fixed)
-        # every record gets lists of its own, as pydantic gives them
-        lists = tuple((name, value) for name, value in base.items() if type(value) is list)
-        self._ready = (checks, base, lists, required - fixed.keys(), frozenset(fixed))
+        base = {**made.plain, **{name: [] for name in made.factories}, **fixed}  # the model's field order
+        # every record gets lists of its own, as pydantic gives them: the shared ones, and any list given
+        copied = tuple(name for name, value in base.items() if type(value) is list or name in made.lists)
+        self._ready = (checks, base, copied, made.required - fixed.keys(), frozenset(fixed))
 
     def __call__(self, **varying: Any) -> Any:
         ready = self._ready
         if ready is not None:
-            checks, base, lists, required, fixed_names = ready
-            values = base.copy()
-            for name, value in lists:
-                values[name] = value.copy()
+            checks, base, copied, required, fixed_names = ready
             for name, value in varying.items():
-                rule = checks.get(name, _UNKNOWN)
+                check = checks.get(name)
                 if name in fixed_names:
                     break
-                if type(value) is str and (rule == TEXT or rule == STRING):  # as in checked_record
+                if type(value) is str and (check is _text or check is _string):  # as in checked_record
                     if value != value.strip():
                         break
-                elif rule is _UNKNOWN or not _passes(rule, value):
+                elif check is None or not check(value):
                     break
-                values[name] = value.copy() if type(value) is list else value
             else:
                 if required <= varying.keys():
-                    record = self.cls.__new__(self.cls)
-                    object.__setattr__(record, "__dict__", values)
-                    object.__setattr__(record, "__pydantic_fields_set__", fixed_names | varying.keys())
-                    object.__setattr__(record, "__pydantic_extra__", None)
-                    object.__setattr__(record, "__pydantic_private__", None)
-                    return record
+                    values = {**base, **varying}
+                    for name in copied:
+                        value = values[name]
+                        if type(value) is list:
+                            values[name] = value.copy()
+                    return _new_record(self.cls, values, fixed_names | varying.keys())
         return make_record(self.cls, **self.fixed, **varying)

@@ -98,6 +98,7 @@ GENERIC_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65_536)  # asked twice of every new name (matching, then indexing)
 def generic_name(text: str) -> str | None:
     """Why ``text`` cannot identify one organisation (only a legal form, one generic word, no letters), else None."""
     folded = _fold(text).replace(".", "").replace("'", "").replace("\u2019", "").replace("&", " ")
@@ -597,7 +598,7 @@ class Resolver:
             theirs = self._letter_counts.get(name)
             if theirs is None:
                 theirs = self._letter_counts[name] = Counter(name)
-            matches = sum(min(count, theirs[letter]) for letter, count in mine.items())
+            matches = sum(min(count, theirs.get(letter, 0)) for letter, count in mine.items())  # no __missing__
             length = len(word) + len(name)
             if (2.0 * matches / length if length else 1.0) >= cutoff:
                 kept.append(name)

@@ -36,7 +36,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from statetech.graph.errors import Problem
 from statetech.graph.model import Agency, Company, Contract, Relationship, Source
@@ -120,21 +121,59 @@ TRANSACTION_SPEC = CsvSpec(
 AWARD_TYPES = {"A": "bpa_call", "B": "purchase_order", "C": "delivery_order", "D": "definitive_contract"}
 IDV_TYPES = {"IDV_E": "bpa", "E": "bpa"}
 
+DESCRIPTIONS_KEPT = 10_000  # NAICS and PSC fields remembered (UsaspendingImporter._described) before starting over
+
 AMOUNT_COLUMNS = ("total_obligated_amount", "total_dollars_obligated", "current_total_value_of_award",
                   "potential_total_value_of_award", "federal_action_obligation")
 DATE_COLUMNS = ("period_of_performance_start_date", "period_of_performance_current_end_date", "last_modified_date",
                 "award_latest_action_date", "award_base_action_date", "action_date")
 
 
+class _Text(NamedTuple):
+    """The plain-text columns pass 2 reads of a row, as they stand in the file ("" when the file lacks one): all
+    the row the spool keeps besides the key, money, dates and link parsed in pass 1 (the other columns are read
+    once, in pass 1, or not at all)."""
+
+    award_id_piid: str
+    prime_award_base_transaction_description: str
+    transaction_description: str
+    naics_code: str
+    naics_description: str
+    product_or_service_code: str
+    product_or_service_code_description: str
+    awarding_office_name: str
+    award_type_code: str
+    idv_type_code: str
+    awarding_agency_name: str
+    awarding_agency_code: str
+    awarding_sub_agency_name: str
+    awarding_sub_agency_code: str
+    recipient_name: str
+    recipient_uei: str
+    recipient_duns: str
+    recipient_country_code: str
+    recipient_parent_uei: str
+    recipient_parent_name: str
+    recipient_parent_duns: str
+    parent_award_id_piid: str
+    parent_award_agency_id: str
+
+
+_UNSEEN = object()
+_as_text = tuple.__new__  # _as_text(_Text, values): a _Text from a tuple in its field order, without a Python call
+
+
 @dataclass
 class _Award:
-    """One row parsed: its award key, money and dates read once, and the row for the plain-text columns."""
+    """One row parsed: its award key, money and dates read once, and the plain-text columns pass 2 reads."""
 
-    row: CsvRow
+    line: int
     key: str
+    text: _Text
     amounts: dict[str, float | None]
     dates: dict[str, str | None]
     link: str = ""  # the permalink as checked (stripped, an http(s) URL), or empty
+    row: CsvRow | None = None  # the whole row, in pass 1 only (a transactions file's prepare reads it)
 
 
 @register
@@ -159,6 +198,11 @@ class UsaspendingImporter(Importer):
         self._landed: dict[tuple, Match] = {}
         self._relationship_makers: dict[str, RecordMaker] = {}
         self._read_columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self._pick_text: Callable[[dict[str, str]], tuple] | None = None
+        self._file_name = self.file.name  # asked on every row; InputFile computes it
+        # (code, description) -> the NAICS or PSC field, worked out once per pair (bounded: memory stays flat
+        # whatever the file holds)
+        self._descriptions: dict[tuple[str, str], str | None] = {}
 
     @property
     def empty_rows(self) -> int:
@@ -191,7 +235,7 @@ class UsaspendingImporter(Importer):
 
     def parse(self, row: CsvRow) -> Parsed:
         problems: list[Problem] = []
-        values, line, name = row.values, row.line, self.file.name
+        values, line, name = row.values, row.line, self._file_name
         key = values["contract_award_unique_key"].strip()  # a required column: every row has the value
         if not key:
             problems.append(Problem(name, line, "no award key", column="contract_award_unique_key",
@@ -207,24 +251,34 @@ class UsaspendingImporter(Importer):
                                     column="usaspending_permalink"))
         if problems:
             return Parsed(None, problems)
-        return Parsed(_Award(row, key, amounts, dates, link),
+        text = _as_text(_Text, (self._pick_text or self._find_text_columns())(values))
+        return Parsed(_Award(line, key, text, amounts, dates, link, row),
                       date_warnings(name, line, key or None, dates, start="period_of_performance_start_date",
                                     end="period_of_performance_current_end_date"))
 
-    # Pass 2 reads back what pass 1 parsed (loaders/importing.py, Spool): a row's values, key, amounts, dates and
-    # link, as tuples in the order of this file's columns (every usable row has all of them).
+    # Pass 2 reads back what pass 1 parsed (loaders/importing.py, Spool): a row's key, plain-text columns, amounts,
+    # dates and link, as tuples (the amounts and dates in the order of this file's columns: every usable row has all
+    # of them).
     spools = True
 
     def to_spool(self, parsed: _Award) -> tuple:
-        return (tuple(parsed.row.values.values()), parsed.key, tuple(parsed.amounts.values()),
-                tuple(parsed.dates.values()), parsed.link)
+        # the link, when it is the permalink convert would write without one, is not spooled (a fifth of an entry)
+        link = "" if parsed.link == PERMALINK.format(key=parsed.key) else parsed.link
+        return (parsed.key, tuple(parsed.text), tuple(parsed.amounts.values()), tuple(parsed.dates.values()), link)
 
     def from_spool(self, line: int, data: tuple) -> _Award:
-        assert self.stream is not None
         amount_columns, date_columns = self._read_columns or self._find_read_columns()
-        values, key, amounts, dates, link = data
-        return _Award(CsvRow(line, dict(zip(self.stream.columns, values)), self.stream.present), key,
-                      dict(zip(amount_columns, amounts)), dict(zip(date_columns, dates)), link)
+        key, text, amounts, dates, link = data
+        return _Award(line, key, _as_text(_Text, text), dict(zip(amount_columns, amounts)),
+                      dict(zip(date_columns, dates)), link)
+
+    def _find_text_columns(self) -> Callable[[dict[str, str]], tuple]:
+        """A row's values -> its _Text columns in order, "" for those this file lacks."""
+        assert self.stream is not None
+        pick = itemgetter(*_Text._fields)
+        absent = {c: "" for c in _Text._fields if c not in self.stream.columns}
+        self._pick_text = (lambda values: pick({**absent, **values})) if absent else pick
+        return self._pick_text
 
     def _find_read_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The amount and date columns this file has, in the order their problems are reported."""
@@ -237,6 +291,7 @@ class UsaspendingImporter(Importer):
         if not self.transactions:
             return
         record = parsed.row
+        assert record is not None  # pass 1
         order = (parsed.dates.get("action_date") or "", _modification_order(record.get("modification_number")))
         start = parsed.dates.get("period_of_performance_start_date") or parsed.dates.get("action_date")
         entry = self._latest.get(parsed.key)
@@ -262,8 +317,7 @@ class UsaspendingImporter(Importer):
         return dates.get("last_modified_date") or dates.get("award_latest_action_date") or dates.get("action_date")
 
     def convert(self, parsed: _Award, resolver: Resolver, phase: str) -> Emitted:
-        record = parsed.row
-        row, key, file, line = record, parsed.key, self.file.name, record.line
+        row, key, file, line = parsed.text, parsed.key, self._file_name, parsed.line
         start_override = description_override = None
         if self.transactions:
             entry = self._latest[key]
@@ -273,7 +327,7 @@ class UsaspendingImporter(Importer):
         tag = TRANSACTIONS if self.transactions else AWARDS
         rel = self._relationship_makers or self._make_relationship_makers(tag)
         out = Emitted()
-        piid = clean_text(row.get("award_id_piid")) or key
+        piid = clean_text(row.award_id_piid) or key
         key_slug = slug(key)
         source = make_record(
             Source,
@@ -288,19 +342,19 @@ class UsaspendingImporter(Importer):
 
         # the award
         obligated = parsed.amounts.get("total_obligated_amount", parsed.amounts.get("total_dollars_obligated"))
-        own_description = row.get("transaction_description" if self.transactions
-                                  else "prime_award_base_transaction_description")
+        own_description = row.transaction_description if self.transactions else (
+            row.prime_award_base_transaction_description)
         description = description_override or clean_text(own_description)
         # an award a curator already recorded (same PIID, punctuation aside) is that node: land on it, add no twin
         curated = resolver.curated_contract(piid)
         contract_id = curated or f"contract:usa-{key_slug}"
-        naics = _code_and_text(row.get("naics_code"), row.get("naics_description"))
-        psc = _code_and_text(row.get("product_or_service_code"), row.get("product_or_service_code_description"))
-        office = clean_text(row.get("awarding_office_name"))
+        naics = self._described(row.naics_code, row.naics_description)
+        psc = self._described(row.product_or_service_code, row.product_or_service_code_description)
+        office = clean_text(row.awarding_office_name)
         contract, problems = build(
             Contract, file, line, key,
             id=contract_id, name=f"{piid}: {_clip(description, 80)}" if description else piid,
-            award_id=piid, award_type=_award_type(row), obligated_usd=obligated,
+            award_id=piid, award_type=_award_type(row.award_type_code, row.idv_type_code), obligated_usd=obligated,
             current_usd=parsed.amounts.get("current_total_value_of_award"),
             potential_usd=parsed.amounts.get("potential_total_value_of_award"),
             start_date=start_override or parsed.dates.get("period_of_performance_start_date"),
@@ -316,10 +370,9 @@ class UsaspendingImporter(Importer):
             out.nodes.append(contract)
 
         # awarding agency and sub-agency
-        top = self._agency(resolver, out, row.get("awarding_agency_name"), row.get("awarding_agency_code"),
-                           sources, tag, line)
-        sub = self._agency(resolver, out, row.get("awarding_sub_agency_name"), row.get("awarding_sub_agency_code"),
-                           sources, tag, line)
+        top = self._agency(resolver, out, row.awarding_agency_name, row.awarding_agency_code, sources, tag, line)
+        sub = self._agency(resolver, out, row.awarding_sub_agency_name, row.awarding_sub_agency_code, sources, tag,
+                           line)
         awarding = sub or top
         if sub and top and sub.id != top.id and sub.created:
             out.relationships.append(rel["PART_OF"](from_id=sub.id, to_id=top.id, sources=sources,
@@ -329,18 +382,18 @@ class UsaspendingImporter(Importer):
                                                     from_match=awarding.method, to_match=None))
 
         # recipient and its parent
-        recipient = self._company(resolver, out, row.get("recipient_name"), row.get("recipient_uei"),
-                                  row.get("recipient_duns"), row.get("recipient_country_code"), sources, tag, line)
+        recipient = self._company(resolver, out, row.recipient_name, row.recipient_uei, row.recipient_duns,
+                                  row.recipient_country_code, sources, tag, line)
         if recipient:
             out.relationships.append(rel["AWARDED_TO"](from_id=contract_id, to_id=recipient.id, sources=sources,
                                                        from_match=None, to_match=recipient.method,
                                                        amount_usd=obligated))
-            parent_uei = row.get("recipient_parent_uei").strip()
-            parent_name = row.get("recipient_parent_name").strip()
-            same = (parent_uei and parent_uei.upper() == row.get("recipient_uei").strip().upper()) or (
-                not parent_uei and normalise_name(parent_name) == normalise_name(row.get("recipient_name")))
+            parent_uei = row.recipient_parent_uei.strip()
+            parent_name = row.recipient_parent_name.strip()
+            same = (parent_uei and parent_uei.upper() == row.recipient_uei.strip().upper()) or (
+                not parent_uei and normalise_name(parent_name) == normalise_name(row.recipient_name))
             if (parent_uei or parent_name) and not same:
-                parent = self._company(resolver, out, parent_name, parent_uei, row.get("recipient_parent_duns"),
+                parent = self._company(resolver, out, parent_name, parent_uei, row.recipient_parent_duns,
                                        None, sources, tag, line)
                 if parent and parent.id != recipient.id and self._linked.add((recipient.id, parent.id)):
                     if recipient.created or parent.created:
@@ -349,9 +402,9 @@ class UsaspendingImporter(Importer):
                             to_match=parent.method))
 
         # parent IDV of an order
-        parent_piid = clean_text(row.get("parent_award_id_piid"))
+        parent_piid = clean_text(row.parent_award_id_piid)
         if parent_piid:
-            parent_key = f"CONT_IDV_{parent_piid}_{clean_text(row.get('parent_award_agency_id')) or '-NONE-'}"
+            parent_key = f"CONT_IDV_{parent_piid}_{clean_text(row.parent_award_agency_id) or '-NONE-'}"
             parent_id = f"contract:usa-{slug(parent_key)}"
             if parent_id != contract_id:
                 if self._stubs.add(parent_id):
@@ -364,6 +417,16 @@ class UsaspendingImporter(Importer):
                 out.relationships.append(rel["CHILD_OF"](from_id=contract_id, to_id=parent_id, sources=sources,
                                                          from_match=None, to_match=None))
         return out
+
+    def _described(self, code: str, text: str) -> str | None:
+        """:func:`_code_and_text`, remembered: a file names a few thousand NAICS and PSC codes on all its rows."""
+        key = (code, text)
+        described = self._descriptions.get(key, _UNSEEN)
+        if described is _UNSEEN:
+            if len(self._descriptions) >= DESCRIPTIONS_KEPT:
+                self._descriptions.clear()
+            described = self._descriptions[key] = _code_and_text(code, text)
+        return described
 
     def _make_relationship_makers(self, tag: str) -> dict[str, RecordMaker]:
         # the fields every relationship of a type shares in this file, checked once
@@ -381,7 +444,7 @@ class UsaspendingImporter(Importer):
         if not name and not code:
             return None
         derived = f"agency:usa-{slug(code)}" if code else f"agency:usa-{slug(normalise_name(name, 'Agency'))}"
-        match = resolver.resolve("Agency", name, [("agency_code", code)], derived, file=self.file.name, line=line)
+        match = resolver.resolve("Agency", name, [("agency_code", code)], derived, file=self._file_name, line=line)
         if match.created:
             out.nodes.append(make_record(Agency, id=match.id, name=name or f"Agency {code}", agency_code=code,
                                          level="federal", country="US", sources=sources, confidence="confirmed",
@@ -404,7 +467,7 @@ class UsaspendingImporter(Importer):
             derived = f"company:usa-duns-{slug(duns.zfill(9))}"
         else:
             derived = f"company:usa-name-{slug(normalise_name(name))}"
-        match = resolver.resolve("Company", name, [("uei", uei), ("duns", duns)], derived, file=self.file.name,
+        match = resolver.resolve("Company", name, [("uei", uei), ("duns", duns)], derived, file=self._file_name,
                                  line=line)
         if match.created:
             out.nodes.append(make_record(Company, id=match.id, name=name or f"Recipient {uei or duns}", uei=uei,
@@ -427,11 +490,11 @@ def _read_values(values: dict[str, str], columns: tuple[str, ...], parse: Callab
     return read
 
 
-def _award_type(row: CsvRow) -> str | None:
-    code = row.get("award_type_code").strip().upper()
+def _award_type(award_type_code: str, idv_type_code: str) -> str | None:
+    code = award_type_code.strip().upper()
     if code in AWARD_TYPES:
         return AWARD_TYPES[code]
-    idv = row.get("idv_type_code").strip().upper()
+    idv = idv_type_code.strip().upper()
     if idv:
         return IDV_TYPES.get(idv, "idv")
     return "other" if code else None
