@@ -857,15 +857,21 @@ RETURN r.missing_sources AS missing
 
 ENTITY_IDS = f"MATCH (n:{ENTITY_LABEL}) RETURN n.id AS id"
 
+
+def _has_days(var: str) -> str:
+    """Whether the record bound to ``var`` has an 'added' or 'updated' day (what the history flags say)."""
+    return f"({var}.added IS NOT NULL OR {var}.updated IS NOT NULL)"
+
+
 # What recomputing a record's fields reads: its cited sources and the fields stored now (only changes are written).
 _ENTITY_PROVENANCE_COLUMNS = ("n.id AS id, n.sources AS sources, n.newest_source AS newest_source, "
                               "n.missing_sources AS missing_sources, n.out_newest AS out_newest, "
                               "n.out_undated AS out_undated, n.out_missing_sources AS out_missing_sources, "
                               "n.out_history AS out_history, n.has_history AS has_history, "
-                              "(n.added IS NOT NULL OR n.updated IS NOT NULL) AS dated")
+                              f"{_has_days('n')} AS dated")
 _RELATIONSHIP_PROVENANCE_COLUMNS = ("a.id AS start, id(r) AS rid, r.sources AS sources, "
                                     "r.newest_source AS newest_source, r.missing_sources AS missing_sources, "
-                                    "(r.added IS NOT NULL OR r.updated IS NOT NULL) AS dated")
+                                    f"{_has_days('r')} AS dated")
 
 ENTITIES_PROVENANCE = f"""
 UNWIND $ids AS wanted
@@ -963,7 +969,7 @@ OPTIONAL MATCH (n)-[r]->(:{ENTITY_LABEL})
 WITH n, max(CASE WHEN r.newest_source <> $undated THEN r.newest_source END) AS newest,
      sum(CASE WHEN r.newest_source = $undated THEN 1 ELSE 0 END) AS undated,
      sum(CASE WHEN r.missing_sources IS NOT NULL THEN 1 ELSE 0 END) AS missing,
-     sum(CASE WHEN r.added IS NOT NULL OR r.updated IS NOT NULL THEN 1 ELSE 0 END) AS history
+     sum(CASE WHEN {_has_days('r')} THEN 1 ELSE 0 END) AS history
 SET n.out_newest = newest, n.out_undated = CASE WHEN undated > 0 THEN true END,
     n.out_missing_sources = CASE WHEN missing > 0 THEN true END, n.out_history = CASE WHEN history > 0 THEN true END
 RETURN count(n) AS written

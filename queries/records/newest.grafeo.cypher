@@ -10,11 +10,13 @@ CALL () {
   WITH DISTINCT s.published AS date ORDER BY date DESC LIMIT $limit
   RETURN collect(date) AS dates
 }
+// entities also take 'undated' (sorted first, as a null date is), only without $since
+WITH dates, CASE WHEN $since IS NULL THEN ['undated'] + dates ELSE dates END AS entity_dates
 // Each date's records are counted through the index (a lookup per date), the dates walked newest first until $limit
 // records are covered, and only the records of the dates down to that floor are looked up again and sorted: the
 // engine sorts slowly, so the fewer rows reach ORDER BY the better.
-CALL (dates) {
-  UNWIND CASE WHEN $since IS NULL THEN ['undated'] + dates ELSE dates END AS date
+CALL (entity_dates) {
+  UNWIND entity_dates AS date
   CALL (date) {
     MATCH (n:Entity {newest_source: date})
     RETURN count(n) AS records
@@ -38,15 +40,15 @@ CALL (dates) {
 }
 // Dated entities are dated by a Source, so the dates looked up hold every entity dated on or after the lowest of
 // them; $limit entities, or every Source date looked up, and they hold the answer.
-WITH dates, entity_cover, start_cover, size(dates) < $limit OR entity_cover[0] >= $limit AS entities_found,
+WITH dates, entity_dates, entity_cover, start_cover, size(dates) < $limit OR entity_cover[0] >= $limit AS entities_found,
      // $limit start nodes whose out_newest is one of the dates down to the floor: each has a relationship of exactly
      // that date (out_newest is kept exact; the proof is in statetech.graph.provenance), so the floor bounds the
      // answer from below and every relationship of the answer starts at one of them. Every date looked up: every
      // dated relationship (on or after $since) starts at one of them.
      size(dates) < $limit OR start_cover[0] >= $limit AS starts_found
-CALL (dates, entity_cover, start_cover, entities_found, starts_found) {
-  WITH dates, entity_cover, entities_found WHERE entities_found
-  UNWIND [d IN CASE WHEN $since IS NULL THEN ['undated'] + dates ELSE dates END WHERE d >= entity_cover[1]] AS date
+CALL (dates, entity_dates, entity_cover, start_cover, entities_found, starts_found) {
+  WITH entity_dates, entity_cover, entities_found WHERE entities_found
+  UNWIND [d IN entity_dates WHERE d >= entity_cover[1]] AS date
   MATCH (n:Entity {newest_source: date})
   WITH n ORDER BY n.newest_source DESC, n.id LIMIT $limit
   RETURN n.newest_source AS newest, 'entity' AS record, n.id AS id, n.kind AS kind, n.name AS description,
