@@ -59,8 +59,11 @@ def entity_id(kind: str, i: int, counts: dict[str, int]) -> str:
 
 
 # The whole-graph aggregates of the issue's target (p50 <= 250 ms); every other query is a lookup (<= 50 ms).
+# The issue names six. Two more read the whole graph by what they ask when run without their entity parameter:
+# actions/by-year then counts every action by year (listing all their ids) and people/revolving-door reads every
+# agency's staff. Those forms are held to 250 ms; with the parameter given ("NAME?PARAM") they are lookups (50 ms).
 AGGREGATES = frozenset({"records/newest", "records/unsourced", "records/alleged", "agencies/shared-vendors",
-                        "sources/supports", "entities/search"})
+                        "sources/supports", "entities/search", "actions/by-year", "people/revolving-door"})
 
 # Queries that answer for the whole graph when an optional entity parameter is left out are also timed with it given
 # (a typical entity, as for the required ones), under "NAME?PARAM": "actions/by-year" is then every action in the

@@ -205,7 +205,8 @@ def db() -> None:
 @pass_app
 def db_refresh(app: AppContext) -> None:
     """Recompute the fields statetech derives at write time: the provenance fields records/unsourced and
-    records/newest read, and the vendor agency counts agencies/shared-vendors reads.
+    records/newest read, the vendor agency counts agencies/shared-vendors reads, and the contract amount keys
+    contracts/largest reads on the embedded store.
 
     Once for a store written by an older statetech (those queries refuse it until then), and after editing records
     outside statetech (e.g. in Neo4j Browser). Only fields that differ are written; running it again changes nothing.
@@ -214,7 +215,8 @@ def db_refresh(app: AppContext) -> None:
     done = graph.refresh_provenance()
     click.echo(f"refreshed {graph.location}: read {done.entities_read} entities and {done.relationships_read} "
                f"relationships; updated {done.entities} entities, {done.relationships} relationships, "
-               f"{done.markers} relationship summaries and {done.vendors} vendor agency counts")
+               f"{done.markers} relationship summaries, {done.vendors} vendor agency counts and "
+               f"{done.contracts} contract amount keys")
 
 
 @cli.command()

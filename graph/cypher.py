@@ -13,6 +13,7 @@ from collections.abc import Collection
 
 from statetech.graph.vocabulary import (
     AGENCY_COUNT,
+    AMOUNT_KEYS,
     ENTITY_LABEL,
     FORMAT_LABEL,
     FORMAT_PROPERTY,
@@ -1003,6 +1004,20 @@ RETURN DISTINCT v.id AS id
 """
 
 COMPANY_IDS = "MATCH (v:Company) RETURN v.id AS id"
+
+# Each Contract's amount keys (statetech.graph.vocabulary.AMOUNT_KEYS) are computed in Python when written; a refresh
+# reads every contract's id, amount and stored keys and writes the keys that differ.
+CONTRACT_AMOUNT_KEYS = f"""
+MATCH (c:{checked_label('Contract')})
+RETURN c.id AS id, c.obligated_usd AS amount, {", ".join(f"c.{name} AS {name}" for name in AMOUNT_KEYS)}
+"""
+
+SET_CONTRACT_AMOUNT_KEYS = f"""
+UNWIND $rows AS row
+MATCH (c:{ENTITY_LABEL} {{id: row.id}})
+SET {", ".join(f"c.{name} = row.{name}" for name in AMOUNT_KEYS)}
+RETURN count(c) AS written
+"""
 
 # The one definition of the count: the agencies of the three path shapes of agencies/shared-vendors, each agency once
 # (the UNION de-duplicates per vendor), counted in an aggregating subquery so a vendor with none gets 0. Only counts

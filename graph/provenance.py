@@ -31,6 +31,7 @@ queries reading these fields refuse to run on it (:func:`check`) rather than ans
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ from statetech.graph.vocabulary import (
     OUT_MISSING_SOURCES,
     OUT_NEWEST,
     OUT_UNDATED,
+    amount_key_values,
 )
 
 if TYPE_CHECKING:
@@ -56,7 +58,9 @@ FORMAT_ID = "statetech:format"
 # 2: every Company also stores its agency count (statetech.graph.vendors), kept by the same write paths and refresh
 # 3: the embedded store indexes newest_source and out_newest (records/newest looks dates up in them), and every entity
 #    stores its curation history flags (has_history, out_history: statetech.graph.vocabulary); a refresh adds both
-FORMAT_VERSION = 3
+# 4: every Contract with an obligated amount stores its amount keys (statetech.graph.vocabulary.AMOUNT_KEYS), which the
+#    embedded store indexes (contracts/largest walks them); a refresh adds them
+FORMAT_VERSION = 4
 REFRESH_COMMAND = "statetech db refresh"
 LOOKUP_CHUNK = 10_000
 _ABSENT = object()  # a cited id known to have no Source node
@@ -338,6 +342,8 @@ class RefreshSummary:
     relationships_read: int = 0
     vendors: int = 0  # agency counts changed (statetech.graph.vendors)
     vendors_read: int = 0
+    contracts: int = 0  # contracts whose amount keys changed (statetech.graph.vocabulary.AMOUNT_KEYS)
+    contracts_read: int = 0
 
 
 def _entity_change(row: dict[str, Any], dates: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -448,5 +454,25 @@ def _refresh(store: GraphStore, chunk: int) -> RefreshSummary:
         summary.relationships += sum(map(len, fixes.values()))
         summary.markers += len(marker_changes)
     summary.vendors_read, summary.vendors = vendors.refresh(store)
+    summary.contracts_read, summary.contracts = refresh_amount_keys(store)
     write_format(store)
     return summary
+
+
+def refresh_amount_keys(store: GraphStore) -> tuple[int, int]:
+    """Recompute every contract's amount keys from its stored amount; returns (contracts read, contracts changed).
+
+    Not provenance, but derived at write time like it, and refreshed with it (the keys are a few integers per
+    contract, so every contract is read at once).
+    """
+    changes = []
+    rows = store.lookup(cypher.CONTRACT_AMOUNT_KEYS, {}).rows
+    for row in rows:
+        amount = row["amount"]
+        # a hand-written amount may be anything: only finite numbers get keys (as every amount the model accepts)
+        number = isinstance(amount, (int, float)) and not isinstance(amount, bool) and math.isfinite(amount)
+        wanted = amount_key_values(row["id"], amount if number else None)
+        if any(row[name] != value for name, value in wanted.items()):
+            changes.append({"id": row["id"], **wanted})
+    _set_in_chunks(store, cypher.SET_CONTRACT_AMOUNT_KEYS, "rows", changes)
+    return len(rows), len(changes)

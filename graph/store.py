@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from statetech.graph import cypher
 from statetech.graph.errors import QueryError, StatetechError, StoreUnavailable
 from statetech.graph.vocabulary import (
+    AMOUNT_KEYS,
     HAS_HISTORY,
     NEWEST_SOURCE,
     OUT_HISTORY,
@@ -704,8 +705,10 @@ class GrafeoStore(GraphStore):
         # from a scan of every entity into a lookup (the engine answers equality from a property index, not ranges).
         # records/newest looks its newest dates up one by one in the indexes on newest_source and out_newest
         # (queries/records/newest.grafeo.cypher): without them each lookup would be a scan of every entity.
-        # The history flags do the same for records/known-on and records/new-since (statetech.graph.vocabulary).
-        for prop in ("id", "name", OUT_UNDATED, OUT_MISSING_SOURCES, NEWEST_SOURCE, OUT_NEWEST, HAS_HISTORY, OUT_HISTORY):
+        # The history flags do the same for records/known-on and records/new-since (statetech.graph.vocabulary), and
+        # the amount keys for contracts/largest, which walks them octave by octave and rank by rank.
+        for prop in ("id", "name", OUT_UNDATED, OUT_MISSING_SOURCES, NEWEST_SOURCE, OUT_NEWEST, HAS_HISTORY,
+                     OUT_HISTORY, *AMOUNT_KEYS):
             if not db.has_property_index(prop):
                 db.create_property_index(prop)
 

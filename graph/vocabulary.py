@@ -8,6 +8,9 @@ CLI can use it without importing pydantic and building the record classes, which
 
 from __future__ import annotations
 
+import math
+import zlib
+
 # Node kinds and the prefix of their ids ("agency:ice"), in the model's order.
 KIND_BY_PREFIX: dict[str, str] = {
     "agency": "Agency", "company": "Company", "contract": "Contract", "action": "EmployeeAction", "policy": "Policy",
@@ -146,7 +149,25 @@ OUT_HISTORY = "out_history"
 # products, or recorded use of one of its products (0 when none); agencies/shared-vendors sorts vendors by it.
 # statetech.graph.vendors keeps it right on every write.
 AGENCY_COUNT = "agency_count"
-DERIVED_PROPERTIES = frozenset({SEARCH_TEXT, *PROVENANCE_PROPERTIES, HAS_HISTORY, OUT_HISTORY, AGENCY_COUNT})
+
+# On every Contract with an obligated amount: two integer keys that never decrease as the amount grows, so a larger
+# key means a larger amount. The octave is floor(log2(amount)) (-1 below 1, negative amounts included; 64 from 2**64
+# up) and the rank splits each octave into 64 equal steps (octave * 64 + step). On one contract in 64 (chosen by a
+# checksum of its id, so every write and a refresh choose the same ones) the same two keys are also stored as sample
+# keys. The embedded engine answers equality from a property index but has no ordered one, and reading a key's
+# contracts costs as much as there are, so contracts/largest walks the sample keys from the top (1/64 of the
+# contracts) to the floor above which $limit samples lie, hence at least $limit contracts, then reads the contracts
+# above that floor through the full keys and sorts only those (queries/contracts/largest.grafeo.cypher).
+OBLIGATED_OCTAVE = "obligated_octave"
+OBLIGATED_RANK = "obligated_rank"
+SAMPLE_OCTAVE = "obligated_sample_octave"
+SAMPLE_RANK = "obligated_sample_rank"
+AMOUNT_STEPS = 64
+TOP_OCTAVE = 64
+SAMPLE_EVERY = 64
+AMOUNT_KEYS = (OBLIGATED_OCTAVE, OBLIGATED_RANK, SAMPLE_OCTAVE, SAMPLE_RANK)
+DERIVED_PROPERTIES = frozenset({SEARCH_TEXT, *PROVENANCE_PROPERTIES, HAS_HISTORY, OUT_HISTORY, AGENCY_COUNT,
+                                *AMOUNT_KEYS})
 
 # A store whose provenance fields are kept by statetech holds one node of this label, written with its first records
 # (or by 'statetech db refresh'); a store written by an older statetech lacks it, and the queries reading the fields
@@ -160,6 +181,33 @@ def search_text(entity_id: str, name: str, aliases: list[str] | tuple[str, ...] 
     return "\n".join(part.lower() for part in (entity_id, name, *aliases))
 
 
+def amount_keys(amount: float | int) -> tuple[int, int]:
+    """(octave, rank) of an obligated amount: see :data:`OBLIGATED_OCTAVE`. Exact: frexp splits the float itself."""
+    if amount < 1:
+        return -1, -AMOUNT_STEPS
+    mantissa, exponent = math.frexp(amount)  # amount = mantissa * 2**exponent, 0.5 <= mantissa < 1
+    octave = exponent - 1
+    if octave >= TOP_OCTAVE:
+        return TOP_OCTAVE, TOP_OCTAVE * AMOUNT_STEPS
+    # mantissa * 2 - 1 is in [0, 1) and exact (scaling by 2 and subtracting 1 lose nothing), so is the step
+    return octave, octave * AMOUNT_STEPS + int((mantissa * 2 - 1) * AMOUNT_STEPS)
+
+
+def is_amount_sample(contract_id: str) -> bool:
+    """Whether a contract also stores its amount keys as sample keys (see :data:`SAMPLE_OCTAVE`)."""
+    return zlib.crc32(contract_id.encode()) % SAMPLE_EVERY == 0
+
+
+def amount_key_values(contract_id: str, amount: float | int | None) -> dict[str, int | None]:
+    """The four amount key properties of a contract (None: absent), from its id and amount."""
+    if amount is None:
+        return dict.fromkeys(AMOUNT_KEYS)
+    octave, rank = amount_keys(amount)
+    sampled = is_amount_sample(contract_id)
+    return {OBLIGATED_OCTAVE: octave, OBLIGATED_RANK: rank,
+            SAMPLE_OCTAVE: octave if sampled else None, SAMPLE_RANK: rank if sampled else None}
+
+
 def with_derived(props: dict) -> dict:
     """``props`` of a record with its derived properties added (entities only; sources and relationships have none).
 
@@ -171,4 +219,11 @@ def with_derived(props: dict) -> dict:
         # only ever set, never cleared here: a merged import row carries no days and keeps the stored ones
         if props.get("added") is not None or props.get("updated") is not None:
             props[HAS_HISTORY] = True
+        # written with the amount they follow: an import merging a row without an amount keeps all stored; an amount
+        # given as None (removed, when merged) removes the keys with it
+        if props["kind"] == "Contract" and "obligated_usd" in props:
+            amount = props["obligated_usd"]
+            for name, value in amount_key_values(props["id"], amount).items():
+                if value is not None or amount is None:
+                    props[name] = value
     return props

@@ -10,6 +10,7 @@ gives. A store without the fields (as an older statetech left it) is refused unt
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from statetech.graph.catalog import Catalog
 from statetech.graph.errors import QueryError
 from statetech.graph.model import Agency, Company, Contract, Product, RecordSet, Relationship, Source
 from statetech.graph.provenance import UNDATED, derive
+from statetech.graph.vocabulary import AMOUNT_KEYS, AMOUNT_STEPS, SAMPLE_EVERY, amount_key_values, amount_keys
 from statetech.loaders.curated import load_curated, load_files
 
 CATALOG = Catalog.load()
@@ -117,8 +119,31 @@ def expected_new_since(graph, since, limit):
     return rows[:limit]
 
 
+def expected_largest(graph, limit, award_type=None, since=None):
+    """contracts/largest's (contract, amount) rows: every contract with an amount, sorted in Python."""
+    rows = graph.query("MATCH (c:Contract) WHERE c.obligated_usd IS NOT NULL RETURN c.id AS id, "
+                       "c.obligated_usd AS amount, c.award_type AS award_type, c.start_date AS start").rows
+    rows = [r for r in rows if (award_type is None or r["award_type"] == award_type)
+            and (since is None or (r["start"] is not None and r["start"] >= since))]
+    rows.sort(key=lambda r: (-r["amount"], r["id"]))
+    return [(r["id"], r["amount"]) for r in rows[:limit]]
+
+
+def assert_largest(graph):
+    """contracts/largest, whose embedded form walks the amount keys kept at write time, against the brute force."""
+    for limit in (1, 2, 5, 17, 100_000):
+        for award_type in (None, "idv", "ota"):
+            for since in (None, "2016-01-01", "2030-01-01"):
+                params = {"limit": str(limit), **({"award_type": award_type} if award_type else {}),
+                          **({"since": since} if since else {})}
+                rows = CATALOG.run(graph, "contracts/largest", params).rows
+                assert ([(r["contract"], r["obligated_usd"]) for r in rows]
+                        == expected_largest(graph, limit, award_type, since)), params
+
+
 def assert_exact(graph):
     assert CATALOG.run(graph, "records/unsourced").rows == expected_unsourced(graph)
+    assert_largest(graph)
     for since in SINCES:
         for limit in LIMITS:
             params = {"limit": str(limit), **({"since": since} if since else {})}
@@ -132,7 +157,7 @@ def assert_exact(graph):
                     == expected_new_since(graph, day, limit)), (day, limit)
     # what the writers kept is what a full recomputation gives: a refresh finds nothing to change
     done = graph.refresh_provenance()
-    assert (done.entities, done.relationships, done.markers) == (0, 0, 0)
+    assert (done.entities, done.relationships, done.markers, done.contracts) == (0, 0, 0, 0)
 
 
 # --- records ----------------------------------------------------------------------------------------------------------
@@ -147,6 +172,18 @@ def generated(n_entities=240, n_relationships=700, seed=3, imported_from=None):
     """A graph with sources of full, partial and no dates, and records citing sources that are not among them."""
     rng = random.Random(seed)
     days = random.Random(seed + 100)  # curation days from a generator of their own: the rest stays as it was
+    money = random.Random(seed + 200)  # so are the contracts' amounts
+
+    def amounts():
+        """Obligated amounts over the whole range: none, negative, zero, below 1, ties, one step apart, huge."""
+        choice = money.random()
+        if choice < 0.1:
+            return {}
+        amount = money.choice([-2_500.0, 0.0, 0.25, 1.0, 64.0, 65.0, 1_000_000.0, 1_015_625.0, 2.0 ** 64, 3e20,
+                               float(money.randint(-10, 10)), float(money.randint(1, 10**6)),
+                               float(money.randint(1, 5 * 10**9))])
+        return {"obligated_usd": amount, "award_type": money.choice(["idv", "task_order", "ota"]),
+                "start_date": f"{money.randint(2010, 2025)}-{money.randint(1, 12):02d}-01"}
 
     def history():
         """added / updated days on about half the records (the curated ones of a real graph), some updated later."""
@@ -169,7 +206,8 @@ def generated(n_entities=240, n_relationships=700, seed=3, imported_from=None):
         node_id = f"{prefix}:gen-{i}"
         ids[prefix].append(node_id)
         nodes.append(cls(id=node_id, name=f"Generated {i}", sources=rng.sample(cite, rng.randint(1, 3)),
-                         confidence="reported", imported_from=imported_from, **history()))
+                         confidence="reported", imported_from=imported_from, **history(),
+                         **(amounts() if cls is Contract else {})))
     patterns = (("agency", "AWARDED", "contract"), ("contract", "AWARDED_TO", "company"),
                 ("company", "PROVIDES", "product"), ("agency", "USES", "product"))
     rels = []
@@ -184,6 +222,57 @@ def generated(n_entities=240, n_relationships=700, seed=3, imported_from=None):
 
 
 # --- the derivation itself ------------------------------------------------------------------------------------------
+
+
+def test_amount_keys_never_decrease_as_the_amount_grows():
+    """contracts/largest's embedded form is exact only if a larger key always means a larger amount."""
+    rng = random.Random(5)
+    amounts = [-1e12, -1.0, 0.0, 0.5, 1.0, 2.0 ** 64, 3e20, 1.7e308]
+    for _ in range(4000):
+        amount = rng.choice([rng.uniform(0, 4), rng.uniform(0, 5e9), 2.0 ** rng.randint(0, 70) * rng.uniform(0.5, 2)])
+        amounts += [amount, math.nextafter(amount, math.inf), math.nextafter(amount, -math.inf)]
+    for k in range(70):  # both sides of every octave and step boundary
+        for j in range(AMOUNT_STEPS + 1):
+            edge = 2.0 ** k * (1 + j / AMOUNT_STEPS)
+            amounts += [edge, math.nextafter(edge, -math.inf)]
+    ordered = sorted(amounts)
+    keys = [amount_keys(a) for a in ordered]
+    assert keys == sorted(keys)
+    for (octave, rank), amount in zip(keys, ordered):
+        assert rank // AMOUNT_STEPS == octave and -1 <= octave <= 64
+    assert amount_keys(1.0) == (0, 0) and amount_keys(1.5) == (0, 32) and amount_keys(1e6) == (19, 1274)
+    assert amount_keys(0.99) == amount_keys(-5) == (-1, -64) and amount_keys(2.0 ** 64) == amount_keys(1e300)
+    # one contract in about 64 also carries them as sample keys, chosen by its id alone
+    ids = [f"contract:c-{i}" for i in range(64_000)]
+    sampled = [i for i in ids if amount_key_values(i, 5.0)["obligated_sample_rank"] is not None]
+    assert 800 < len(sampled) < 1200 and len(sampled) == sum(amount_key_values(i, -3.0)["obligated_sample_octave"]
+                                                            is not None for i in ids)
+    assert amount_key_values(sampled[0], 1e6) == dict(zip(AMOUNT_KEYS, (19, 1274, 19, 1274)))
+    assert amount_key_values(sampled[0], None) == dict.fromkeys(AMOUNT_KEYS)
+
+
+def test_largest_contracts_over_many_amounts(graph):
+    """Enough contracts for the embedded form's sample walk to stop well above the bottom, under octaves that hold
+    contracts: amounts spread over 41 octaves, crowded into a few ranks, tied, and some contracts without one."""
+    rng = random.Random(21)
+    contracts = []
+    for i in range(SAMPLE_EVERY * 150):
+        shape = i % 4
+        amount = (round(2.0 ** rng.uniform(-1, 40), 2) if shape == 0 else 1_000_000.0 + rng.randint(0, 15_000)
+                  if shape == 1 else float(rng.choice([5e6, 5e6, 7.5e6, 2.0 ** 30])) if shape == 2 else None)
+        contracts.append(Contract(id=f"contract:many-{i}", name=f"Contract {i}", sources=["source:many"],
+                                  confidence="reported", obligated_usd=amount,
+                                  award_type=rng.choice(["idv", "task_order", "ota"]),
+                                  start_date=f"{rng.randint(2010, 2025)}-01-01"))
+    graph.load(RecordSet(sources=[_source("many", "2024-01-01")], nodes=contracts), single_transaction=False)
+    for limit in (1, 5, 25, 64, 300, 5000):
+        for award_type in (None, "ota"):
+            for since in (None, "2024-01-01"):
+                params = {"limit": str(limit), **({"award_type": award_type} if award_type else {}),
+                          **({"since": since} if since else {})}
+                rows = CATALOG.run(graph, "contracts/largest", params).rows
+                assert ([(r["contract"], r["obligated_usd"]) for r in rows]
+                        == expected_largest(graph, limit, award_type, since)), params
 
 
 def test_derive_matches_the_read_time_rules():
@@ -286,6 +375,17 @@ def test_imports_sources_arriving_later_merges_and_curated_over_imports(graph):
     bare_rels = [Relationship.model_construct(**{**r.__dict__, "sources": [], "notes": "merged"})
                  for r in records.relationships[:20]]
     graph.import_(iter([RecordSet(nodes=bare_nodes, relationships=bare_rels)]), batch_size=15)
+    # merged contracts with new amounts (their keys follow), and without one (the stored amount and keys stay)
+    contracts = [n for n in records.nodes if isinstance(n, Contract)]
+    rng = random.Random(12)
+    moved = [n.model_copy(update={"obligated_usd": rng.choice([9e12, -1.0, 0.5, float(rng.randint(1, 10**7))])})
+             for n in contracts[::4]]
+    unpriced = [Contract.model_construct(**{**n.__dict__, "obligated_usd": None, "notes": "no amount"})
+                for n in contracts[1::4]]
+    graph.import_(iter([RecordSet(nodes=moved), RecordSet(nodes=unpriced)]), batch_size=7)
+    kept = [n for n in contracts[1::4] if n.obligated_usd is not None][0]
+    assert graph.query("MATCH (c:Entity {id: $id}) RETURN c.obligated_usd AS amount",
+                       {"id": kept.id}).rows == [{"amount": kept.obligated_usd}]
     stored = graph.query("MATCH (n:Entity {id: $id}) RETURN n.sources AS s, n.notes AS notes",
                          {"id": records.nodes[0].id}).rows
     assert stored == [{"s": records.nodes[0].sources, "notes": "merged"}]
@@ -316,11 +416,21 @@ def test_hand_edits_are_seen_after_a_refresh(graph):
                 "REMOVE n.added, n.updated", write=True)
     graph.query("MATCH (a:Entity {id: 'agency:gen-8'}) MATCH (b:Entity {id: 'product:gen-7'}) "
                 "CREATE (a)-[:USES {confidence: 'reported'}]->(b)", write=True)
+    # amounts written by hand (their keys follow only after the refresh): one removed, the largest raised (its keys
+    # may not move: every amount from 2**64 up has the top keys), the smallest made the second largest
+    graph.query("MATCH (c:Contract) WHERE c.obligated_usd IS NOT NULL WITH c ORDER BY c.id LIMIT 1 "
+                "REMOVE c.obligated_usd", write=True)
+    graph.query("MATCH (c:Contract) WHERE c.obligated_usd IS NOT NULL WITH c ORDER BY c.obligated_usd DESC LIMIT 1 "
+                "SET c.obligated_usd = 1e30", write=True)
+    graph.query("MATCH (c:Contract) WHERE c.obligated_usd IS NOT NULL WITH c ORDER BY c.obligated_usd LIMIT 1 "
+                "SET c.obligated_usd = 7e21", write=True)
     before = CATALOG.run(graph, "records/unsourced").rows
     assert before != expected_unsourced(graph)  # not seen yet: the fields are kept by statetech's writes
     done = graph.refresh_provenance()
-    assert done.entities >= 2 and done.relationships >= 1
+    assert done.entities >= 2 and done.relationships >= 1 and done.contracts >= 2
     assert_exact(graph)
+    top = CATALOG.run(graph, "contracts/largest", {"limit": "2"}).rows
+    assert [r["obligated_usd"] for r in top] == [1e30, 7e21]
     ids = [r["id"] for r in CATALOG.run(graph, "records/unsourced").rows]
     assert "agency:gen-0" in ids and "contract:gen-1" in ids and None in ids
 
@@ -330,13 +440,13 @@ def test_a_store_without_the_fields_is_refused_until_refreshed(graph, backend, t
     # what an older statetech left: no format marker, no provenance fields
     graph.query("MATCH (m:StatetechFormat) DELETE m", write=True)
     for name in ("newest_source", "missing_sources", "out_newest", "out_undated", "out_missing_sources",
-                 "has_history", "out_history"):
+                 "has_history", "out_history", "obligated_octave", "obligated_rank"):
         graph.query(f"MATCH (n:Entity) REMOVE n.{name}", write=True)
         graph.query(f"MATCH ()-[r]->() REMOVE r.{name}", write=True)
     # a write by this statetech into such a store keeps its own records right, but cannot vouch for the others
     graph.load(RecordSet(sources=[_source("later", "2025-01-01")]), single_transaction=True)
     for name, params in (("records/unsourced", {}), ("records/newest", {}), ("records/known-on", {"date": "2030"}),
-                         ("records/new-since", {"since": "2001"})):
+                         ("records/new-since", {"since": "2001"}), ("contracts/largest", {})):
         with pytest.raises(QueryError) as err:
             CATALOG.run(graph, name, params)
         assert "lacks the derived fields this query reads" in str(err.value)
@@ -354,8 +464,8 @@ def test_a_store_without_the_fields_is_refused_until_refreshed(graph, backend, t
         assert done.exit_code == 0, done.output
         assert done.output.startswith("refreshed embedded store at ")
         again = runner.invoke(cli, [*where, "db", "refresh"])
-        assert ("updated 0 entities, 0 relationships, 0 relationship summaries and 0 vendor agency counts"
-                in again.output)
+        assert ("updated 0 entities, 0 relationships, 0 relationship summaries, 0 vendor agency counts and "
+                "0 contract amount keys" in again.output)
     else:
         graph.refresh_provenance()
     assert_exact(graph)

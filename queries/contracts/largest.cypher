@@ -8,6 +8,7 @@
 //   since: {type: date, help: "only contracts starting on or after this date"}
 //   limit: {type: int, default: 25, help: "at most this many rows"}
 // returns: [contract, name, agencies, vendors, award_type, obligated_usd, potential_usd, start_date, confidence, sources]
+// derived_fields: true
 MATCH (c:Contract)
 WHERE c.obligated_usd IS NOT NULL
   AND ($award_type IS NULL OR c.award_type = $award_type)
