@@ -206,7 +206,7 @@ def db() -> None:
 def db_refresh(app: AppContext) -> None:
     """Recompute the fields statetech derives at write time: the provenance fields records/unsourced and
     records/newest read, the vendor agency counts agencies/shared-vendors reads, and the contract amount keys
-    contracts/largest reads on the embedded store.
+    contracts/largest and the citation words sources/supports read on the embedded store.
 
     Once for a store written by an older statetech (those queries refuse it until then), and after editing records
     outside statetech (e.g. in Neo4j Browser). Only fields that differ are written; running it again changes nothing.

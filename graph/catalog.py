@@ -21,6 +21,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from statetech.graph.cypher import PACKED_COLUMN, PackedQuery, blank_non_code, packed_query
 from statetech.graph.dates import check_partial_date
 from statetech.graph.errors import Problem, QueryError, UnknownEntity, ValidationFailed, did_you_mean
 from statetech.graph.vocabulary import NODE_KIND_NAMES as NODE_KINDS, kind_of_id
@@ -33,8 +34,6 @@ PARAM_KEYS = ("type", "required", "default", "choices", "help", "kind", "items")
 VARIANT_ENGINES = {"grafeo": "embedded"}
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-# String literals, backtick-quoted names and comments cannot hold a parameter; blank them before looking for $names.
-_NOT_CODE_RE = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|`[^`\n]*`|//[^\n]*|/\*.*?\*/", re.S)
 
 
 @dataclass
@@ -156,8 +155,12 @@ class StoredQuery:
     derived_fields: bool = False
     variants: dict[str, str] = field(default_factory=dict)
     variant_paths: dict[str, Path] = field(default_factory=dict)
+    # the canonical body with its rows collected into one record (statetech.graph.cypher.packed_query), which the
+    # Neo4j store runs instead: None for a write or for a shape the rewrite leaves alone
+    packed: PackedQuery | None = None
 
     def text_for(self, backend: str) -> str:
+        """The text shown for (and, unpacked, run on) ``backend``: its variant file, else the canonical body."""
         return self.variants.get(backend, self.body)
 
     def bind(self, raw: dict[str, Any]) -> dict[str, Any]:
@@ -246,6 +249,8 @@ def parse_query_file(path: Path, namespace_root: Path) -> StoredQuery:
         params=params, returns=list(returns), body=body, path=path, body_line=body_start + 1,
         writes=writes is True, derived_fields=derived is True,
     )
+    if not query.writes:
+        query.packed = packed_query(body)
     for variant in sorted(path.parent.glob(path.stem + ".*.cypher")):
         engine = variant.name[len(path.stem) + 1: -len(".cypher")]
         if engine not in VARIANT_ENGINES:
@@ -346,12 +351,8 @@ def _parse_params(spec_map: Any, lines: list[str], where: str, problems: list[Pr
 
 
 def _used_params(body: str) -> set[str]:
-    return set(_PARAM_RE.findall(_NOT_CODE_RE.sub(_blank, body)))
-
-
-def _blank(match: re.Match[str]) -> str:
-    # keep newlines so line numbers found in the blanked text stay right
-    return re.sub(r"[^\n]", " ", match.group(0))
+    # string literals, backtick-quoted names and comments cannot hold a parameter
+    return set(_PARAM_RE.findall(blank_non_code(body)))
 
 
 def _header_line(lines: list[str], key: Any) -> int:
@@ -381,7 +382,7 @@ def _param_decl_line(lines: list[str], name: Any) -> int:
 
 def _param_use_line(lines: list[str], name: str, start: int) -> int:
     pattern = re.compile(rf"\${re.escape(name)}(?![A-Za-z0-9_])")
-    blanked = _NOT_CODE_RE.sub(_blank, "\n".join(lines[start:])).split("\n")
+    blanked = blank_non_code("\n".join(lines[start:])).split("\n")
     for number, line in enumerate(blanked, start=start + 1):
         if pattern.search(line):
             return number
@@ -450,7 +451,19 @@ class Catalog:
             from statetech.graph.provenance import check
 
             check(graph.store)
-        return graph.query(query.text_for(graph.store.backend), bound, write=query.writes)
+        backend = graph.store.backend
+        if backend == "neo4j" and query.packed is not None:
+            return unpack(graph.query(query.packed.text, bound), query.packed.columns)
+        return graph.query(query.text_for(backend), bound, write=query.writes)
+
+
+def unpack(result, columns: tuple[str, ...]):
+    """The rows of a packed query's one record, as the unpacked query would have returned them."""
+    from statetech.graph.store import QueryResult
+
+    packed = result.rows[0][PACKED_COLUMN] if result.rows else []
+    names = list(columns)
+    return QueryResult(names, [dict(zip(names, row)) for row in packed])
 
 
 def resolve_entity(graph, param: Param, ref: str) -> str:

@@ -33,20 +33,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from statetech.graph import cypher, vendors
 from statetech.graph.errors import QueryError
 from statetech.graph.vocabulary import (
+    CITED,
     HAS_HISTORY,
     MISSING_SOURCES,
     NEWEST_SOURCE,
+    OUT_CITED,
     OUT_HISTORY,
     OUT_MISSING_SOURCES,
     OUT_NEWEST,
     OUT_UNDATED,
     amount_key_values,
+    citation_text,
+    citation_tokens,
 )
 
 if TYPE_CHECKING:
@@ -60,7 +64,10 @@ FORMAT_ID = "statetech:format"
 #    stores its curation history flags (has_history, out_history: statetech.graph.vocabulary); a refresh adds both
 # 4: every Contract with an obligated amount stores its amount keys (statetech.graph.vocabulary.AMOUNT_KEYS), which the
 #    embedded store indexes (contracts/largest walks them); a refresh adds them
-FORMAT_VERSION = 4
+# 5: every entity stores the citation tokens of its own sources and of its outgoing relationships' (cited,
+#    out_cited: statetech.graph.vocabulary), which the embedded store's full-text index holds (sources/supports
+#    finds the records citing a source through them); a refresh adds them
+FORMAT_VERSION = 5
 REFRESH_COMMAND = "statetech db refresh"
 LOOKUP_CHUNK = 10_000
 _ABSENT = object()  # a cited id known to have no Source node
@@ -100,9 +107,12 @@ class Markers:
     out_undated: bool | None = None
     out_missing_sources: bool | None = None
     out_history: bool | None = None
+    cited: set[str] = field(default_factory=set)  # the citation tokens of out_cited (vocabulary.OUT_CITED)
 
-    def add(self, newest: str | None, missing: list[str] | None, history: bool = False) -> None:
-        """Count one relationship: its provenance fields, and whether it has an 'added' or 'updated' day."""
+    def add(self, newest: str | None, missing: list[str] | None, history: bool = False, sources: Any = ()) -> None:
+        """Count one relationship: its provenance fields, whether it has an 'added' or 'updated' day, and the ids it
+        cites."""
+        self.cited |= citation_tokens(sources)
         if history:
             self.out_history = True
         if newest == UNDATED:
@@ -118,7 +128,12 @@ class Markers:
 
     def row(self) -> dict[str, Any]:
         return {OUT_NEWEST: self.out_newest, OUT_UNDATED: self.out_undated,
-                OUT_MISSING_SOURCES: self.out_missing_sources, OUT_HISTORY: self.out_history}
+                OUT_MISSING_SOURCES: self.out_missing_sources, OUT_HISTORY: self.out_history,
+                OUT_CITED: citation_text(self.cited)}
+
+    def raise_row(self, node_id: str) -> dict[str, Any]:
+        """A row of cypher.RAISE_MARKERS: the values to raise the stored summary with, and the tokens to add."""
+        return {"id": node_id, **self.row(), "cited_tokens": sorted(self.cited)}
 
 
 def start_node_summaries(relationships: Iterable[Any],
@@ -127,7 +142,7 @@ def start_node_summaries(relationships: Iterable[Any],
     cited ids: what a first load stores with its nodes, every relationship being new."""
     markers: dict[str, Markers] = {}
     for rel in relationships:
-        markers.setdefault(rel.from_id, Markers()).add(*derived(rel.sources), has_history(rel))
+        markers.setdefault(rel.from_id, Markers()).add(*derived(rel.sources), has_history(rel), rel.sources)
     return {node_id: m.props() for node_id, m in markers.items()}
 
 
@@ -349,9 +364,11 @@ class RefreshSummary:
 def _entity_change(row: dict[str, Any], dates: Mapping[str, Any]) -> dict[str, Any] | None:
     newest, missing = derive(row["sources"], dates)
     history = True if row["dated"] else None
-    if newest == row.get(NEWEST_SOURCE) and missing == row.get(MISSING_SOURCES) and history == row.get(HAS_HISTORY):
+    cited = citation_text(citation_tokens(row["sources"]))
+    if (newest == row.get(NEWEST_SOURCE) and missing == row.get(MISSING_SOURCES) and history == row.get(HAS_HISTORY)
+            and cited == row.get(CITED)):
         return None
-    return {"id": row["id"], **field_values(newest, missing), HAS_HISTORY: history}
+    return {"id": row["id"], **field_values(newest, missing), HAS_HISTORY: history, CITED: cited}
 
 
 def _set_in_chunks(store: GraphStore, query: str, key: str, items: list[Any], **params: Any) -> None:
@@ -435,7 +452,7 @@ def _refresh(store: GraphStore, chunk: int) -> RefreshSummary:
         fixes: dict[str, dict[str, dict[str, Any]]] = {}
         for row in rels:
             newest, missing = derive(row["sources"], dates)
-            markers.setdefault(row["start"], Markers()).add(newest, missing, row["dated"])
+            markers.setdefault(row["start"], Markers()).add(newest, missing, row["dated"], row["sources"])
             if newest != row.get(NEWEST_SOURCE) or missing != row.get(MISSING_SOURCES):
                 fixes.setdefault(row["start"], {})[str(row["rid"])] = field_values(newest, missing)
         entity_changes = []

@@ -26,8 +26,12 @@ from statetech.graph import cypher
 from statetech.graph.errors import QueryError, StatetechError, StoreUnavailable
 from statetech.graph.vocabulary import (
     AMOUNT_KEYS,
+    CITATION_PREFIX,
+    CITED,
+    ENTITY_LABEL,
     HAS_HISTORY,
     NEWEST_SOURCE,
+    OUT_CITED,
     OUT_HISTORY,
     OUT_MISSING_SOURCES,
     OUT_NEWEST,
@@ -711,6 +715,14 @@ class GrafeoStore(GraphStore):
                      OUT_HISTORY, *AMOUNT_KEYS):
             if not db.has_property_index(prop):
                 db.create_property_index(prop)
+        # The citation tokens (statetech.graph.vocabulary.CITED): sources/supports looks a source's token up in
+        # these full-text indexes (queries/sources/supports.grafeo.cypher); the engine keeps them current on every
+        # write and in the saved file. Created only when a search says it is missing: creating one again rebuilds it.
+        for prop in (CITED, OUT_CITED):
+            try:
+                db.text_search(ENTITY_LABEL, prop, CITATION_PREFIX, 1)
+            except self._grafeo.GrafeoError:
+                db.create_text_index(ENTITY_LABEL, prop)
 
     def close(self) -> None:
         self._close_db()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from typing import Any
 
 # Node kinds and the prefix of their ids ("agency:ice"), in the model's order.
 KIND_BY_PREFIX: dict[str, str] = {
@@ -166,8 +167,22 @@ AMOUNT_STEPS = 64
 TOP_OCTAVE = 64
 SAMPLE_EVERY = 64
 AMOUNT_KEYS = (OBLIGATED_OCTAVE, OBLIGATED_RANK, SAMPLE_OCTAVE, SAMPLE_RANK)
+# Citation tokens, for sources/supports on the embedded store, which has no index on list elements nor on relationship
+# properties but keeps a full-text index on node properties current on every write. ``cited`` on every entity holds
+# one token per source id it cites; ``out_cited`` on every entity holds the tokens of the sources its outgoing
+# relationships cite (new relationships add theirs; a replaced one makes it be recomputed, like the out_* fields). A
+# token is the id made one word the index's tokenizer keeps whole (see citation_token), so a search for the token of
+# a source finds a superset of the records citing it (ids that differ only in case share one), and the query keeps
+# only those whose sources hold the id: the answer is exact, the tokens only find the candidates.
+CITED = "cited"
+OUT_CITED = "out_cited"
+CITATION_PREFIX = "stc"
+# The characters a source id may hold besides [a-z0-9] (graph.model: source:[a-z0-9][a-z0-9._-]*), each written as
+# 'z' and a letter; 'z' itself first, as 'zz', so no two ids share a token. Cypher computes the same
+# (graph.cypher.citation_token_expression).
+CITATION_ESCAPES = (("z", "zz"), (":", "zc"), (".", "zd"), ("_", "zu"), ("-", "zh"))
 DERIVED_PROPERTIES = frozenset({SEARCH_TEXT, *PROVENANCE_PROPERTIES, HAS_HISTORY, OUT_HISTORY, AGENCY_COUNT,
-                                *AMOUNT_KEYS})
+                                *AMOUNT_KEYS, CITED, OUT_CITED})
 
 # A store whose provenance fields are kept by statetech holds one node of this label, written with its first records
 # (or by 'statetech db refresh'); a store written by an older statetech lacks it, and the queries reading the fields
@@ -179,6 +194,24 @@ FORMAT_PROPERTY = "provenance_fields"
 def search_text(entity_id: str, name: str, aliases: list[str] | tuple[str, ...] = ()) -> str:
     """The value of :data:`SEARCH_TEXT` for an entity."""
     return "\n".join(part.lower() for part in (entity_id, name, *aliases))
+
+
+def citation_token(source_id: str) -> str:
+    """The one word standing for ``source_id`` in :data:`CITED` and :data:`OUT_CITED` (see there)."""
+    token = source_id
+    for char, escape in CITATION_ESCAPES:
+        token = token.replace(char, escape)
+    return CITATION_PREFIX + token
+
+
+def citation_tokens(cited: Any) -> set[str]:
+    """The tokens of the ids in a ``sources`` list; anything not a string (a hand edit) cannot be a source id."""
+    return {citation_token(sid) for sid in cited or () if isinstance(sid, str)}
+
+
+def citation_text(tokens: Any) -> str | None:
+    """The stored value for a set of tokens: sorted, space-separated; None (absent) for none."""
+    return " ".join(sorted(tokens)) or None
 
 
 def amount_keys(amount: float | int) -> tuple[int, int]:
@@ -216,6 +249,9 @@ def with_derived(props: dict) -> dict:
     """
     if "kind" in props and "name" in props and "id" in props:
         props[SEARCH_TEXT] = search_text(props["id"], props["name"], props.get("aliases") or ())
+        # with the sources it follows: a merged import row without sources keeps the stored ones and their tokens
+        if "sources" in props:
+            props[CITED] = citation_text(citation_tokens(props["sources"]))
         # only ever set, never cleared here: a merged import row carries no days and keeps the stored ones
         if props.get("added") is not None or props.get("updated") is not None:
             props[HAS_HISTORY] = True

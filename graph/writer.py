@@ -285,7 +285,7 @@ class GraphWriter:
 
     def _follow_up(self) -> None:
         """After a batch: the start nodes' summaries, then records written before that its Sources complete."""
-        raised = [{"id": node_id, **m.row()} for node_id, m in self._raise_markers.items()
+        raised = [m.raise_row(node_id) for node_id, m in self._raise_markers.items()
                   if node_id not in self._recompute_markers]
         if raised:
             self.store.set_properties(cypher.RAISE_MARKERS, {"rows": raised})
@@ -491,7 +491,8 @@ class GraphWriter:
             if changed:
                 self._recompute_markers.add(rel.from_id)
             else:
-                self._raise_markers.setdefault(rel.from_id, Markers()).add(newest, missing, has_history(rel))
+                self._raise_markers.setdefault(rel.from_id, Markers()).add(newest, missing, has_history(rel),
+                                                                           rel.sources)
 
     def _relationship_row(self, key: str, rel: Relationship) -> dict[str, Any]:
         # A dry run only counts: no properties.

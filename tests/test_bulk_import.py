@@ -29,6 +29,7 @@ from statetech.graph.provenance import FORMAT_VERSION
 from statetech.graph.store import Neo4jStore
 from statetech.graph.writer import record_properties
 from statetech.loaders.curated import load_curated, load_files
+from statetech.graph.vocabulary import citation_token
 
 SOURCE = Source(id="source:test-1", url="https://example.org/1", title="A test source", publisher="Example")
 
@@ -83,8 +84,9 @@ def test_files_have_typed_headers_and_exact_values(tmp_path):
     assert {h.split(":")[0] for h in header[3:]} == set(record_properties(rel)) | {"newest_source"}
     # a missing value is an empty, unquoted field (no property), text is quoted
     text = (files.directory / "nodes-company.csv").read_text(encoding="utf-8")
-    # (agency_count, the first column, is derived: statetech.graph.vendors)
-    assert f'"company:acme","Entity{ARRAY_DELIMITER}Company","1",,"confirmed","Company","Acme\nCorp",' in text
+    # (agency_count, the first column, and cited, the citation words of its sources, are derived)
+    assert (f'"company:acme","Entity{ARRAY_DELIMITER}Company","1",,"{citation_token(SOURCE.id)}","confirmed",'
+            f'"Company","Acme\nCorp",') in text
     read_back = ImportFiles.read(files.directory)
     assert read_back == files
     assert schema_statements(files) == [*store_schema_statements(), "CALL db.awaitIndexes(600)",

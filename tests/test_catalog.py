@@ -339,3 +339,62 @@ def test_entity_parameters_resolve_names_within_their_kinds(graph, small_fixture
     with pytest.raises(UnknownEntity) as info:
         catalog.bind(graph, "contracts/by-agency", {"agency": "Nowhere Office"})
     assert str(info.value).startswith("parameter 'agency': no entity has the id or name 'Nowhere Office'")
+
+
+# --- the packed form Neo4j runs -------------------------------------------------------------------------------------
+# Real runs of every packed shipped query against its text as written are in test_queries_parity.py; these pin which
+# shapes the rewrite takes, and that it leaves every other shape alone.
+
+
+def test_packed_query_turns_the_final_return_into_a_with():
+    from statetech.graph.cypher import PACKED_COLUMN, packed_query
+
+    text = ("MATCH (n:Entity)\n"
+            "CALL (n) {\n  MATCH (n)-[r]->(m) RETURN count(r) AS degree\n}\n"
+            "RETURN n.id AS id, [x IN n.sources | x] AS sources, {a: 1, b: coalesce(n.name, 'x, y')} AS extra,\n"
+            "       degree\n"
+            "ORDER BY degree DESC, id\nSKIP 1 LIMIT $limit // the 'RETURN' and UNION in this comment are not code\n")
+    packed = packed_query(text)
+    assert packed.columns == ("id", "sources", "extra", "degree")
+    assert packed.text == (text[:text.index("RETURN n.id")] + "WITH" + text[text.index("RETURN n.id") + 6:].rstrip()
+                           + f"\nRETURN collect([id, sources, extra, degree]) AS {PACKED_COLUMN}\n")
+    # the RETURN inside the CALL subquery is untouched
+    assert "RETURN count(r) AS degree" in packed.text
+
+
+def test_packed_query_keeps_distinct_and_lowercase_keywords():
+    from statetech.graph.cypher import packed_query
+
+    packed = packed_query("match (a) return distinct a.id as agency, a order by agency")
+    assert packed.columns == ("agency", "a")
+    assert packed.text.startswith("match (a) WITH distinct a.id as agency, a order by agency\n")
+
+
+@pytest.mark.parametrize("text", [
+    "MATCH (a:Agency) RETURN a.id AS id UNION MATCH (c:Company) RETURN c.id AS id",  # a top-level UNION
+    "MATCH (a) RETURN count(*)",                                                  # an unnamed column
+    "MATCH (a) RETURN *",
+    "MATCH (a) RETURN a.id AS id, a.name AS id",                                   # the same name twice
+    "MATCH (a) RETURN a.id AS statetech_rows",                                     # the packed column's own name
+    "MATCH (a) WITH a RETURN 'RETURN x AS y' AS text, a.id AS id DISTINCT",        # a keyword where none belongs
+    "MATCH (a) SET a.x = 1",                                                       # nothing returned
+    "CALL () { MATCH (a) RETURN a.id AS id }",                                     # RETURN only inside braces
+])
+def test_packed_query_leaves_other_shapes_alone(text):
+    from statetech.graph.cypher import packed_query
+
+    assert packed_query(text) is None
+
+
+def test_write_queries_are_never_packed(tmp_path):
+    root = tmp_path / "queries"
+    (root / "q").mkdir(parents=True)
+    (root / "q" / "read.cypher").write_text(
+        "// title: Read something here\n// description: Reads the ids of every agency in the store, in order.\n"
+        "// returns: [id]\nMATCH (a:Agency) RETURN a.id AS id ORDER BY id\n")
+    (root / "q" / "write.cypher").write_text(
+        "// title: Write something here\n// description: Writes a mark on every agency, then returns the ids.\n"
+        "// returns: [id]\n// writes: true\nMATCH (a:Agency) SET a.mark = 1 RETURN a.id AS id ORDER BY id\n")
+    catalog = Catalog.load(root)
+    assert catalog.get("q/read").packed is not None
+    assert catalog.get("q/write").packed is None

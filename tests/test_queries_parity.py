@@ -108,6 +108,11 @@ class Pair:
     def run_both(self, name: str, params: dict[str, Any]):
         return CATALOG.run(self.embedded, name, params), CATALOG.run(self.neo4j, name, params)
 
+    def run_unpacked(self, name: str, params: dict[str, Any]):
+        """The canonical text as written, on Neo4j: what the packed form must reproduce row for row."""
+        query, bound = CATALOG.bind(self.neo4j, name, params)
+        return self.neo4j.query(query.body, bound)
+
     def close(self) -> None:
         if Pair._neo4j_holds == self.label:
             self._neo4j.store.clear()
@@ -245,8 +250,22 @@ def _check_parity(pair: Pair, query: StoredQuery) -> int:
         assert neo4j.columns == query.returns, f"{query.name}: Neo4j columns {neo4j.columns}"
         diff = same(embedded.rows, neo4j.rows, "rows")
         assert diff is None, f"{query.name} {params}: embedded and Neo4j differ: {diff}"
+        # Neo4j ran the packed form (statetech.graph.cypher.packed_query); the text as written must agree with it
+        plain = pair.run_unpacked(query.name, params)
+        assert plain.columns == neo4j.columns, f"{query.name}: packed columns {neo4j.columns} != {plain.columns}"
+        diff = same(plain.rows, neo4j.rows, "rows")
+        assert diff is None, f"{query.name} {params}: packed and unpacked forms differ on Neo4j: {diff}"
         rows_seen += len(embedded.rows)
     return rows_seen
+
+
+def test_every_stored_query_is_packed_for_neo4j():
+    """Each shipped read query has the shape the rewrite handles, so the parity sweep above compares every packed
+    form with its text as written; a new query the rewrite leaves alone would still run, only slower to read."""
+    unpacked = [q.name for q in CATALOG if not q.writes and q.packed is None]
+    assert unpacked == []
+    for query in CATALOG:
+        assert query.packed.columns == tuple(query.returns), query.name
 
 
 @pytest.mark.neo4j

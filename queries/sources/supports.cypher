@@ -6,6 +6,7 @@
 // params:
 //   source: {type: string, required: true, help: "source id (source:...) or its URL"}
 // returns: [source, record, id, kind, description, confidence]
+// derived_fields: true
 MATCH (s:Source)
 WHERE s.id = $source OR s.url = $source
 // The full-text indexes hold each cited source id as one exact term (the 'keyword' analyzer); the id is quoted as a
