@@ -964,7 +964,8 @@ RETURN count(n) AS written
 """
 
 # New relationships only add values, so a start node's summary grows by a maximum, two ORs and a merge of tokens,
-# without reading its other relationships (a hub with 100,000 awards would otherwise be read again for every batch of an import).
+# without reading its other relationships (a hub with 100,000 awards would otherwise be read again for every batch of
+# an import).
 RAISE_MARKERS = f"""
 UNWIND $rows AS row
 MATCH (n:{ENTITY_LABEL} {{id: row.id}})
@@ -1000,11 +1001,13 @@ OPTIONAL MATCH (n)-[r]->(:{ENTITY_LABEL})
 WITH n, max(CASE WHEN r.newest_source <> $undated THEN r.newest_source END) AS newest,
      sum(CASE WHEN r.newest_source = $undated THEN 1 ELSE 0 END) AS undated,
      sum(CASE WHEN r.missing_sources IS NOT NULL THEN 1 ELSE 0 END) AS missing,
-     sum(CASE WHEN {_has_days('r')} THEN 1 ELSE 0 END) AS history
-// the distinct tokens of the string ids its relationships cite, sorted (as vocabulary.citation_text writes them)
-CALL (n) {{
-  OPTIONAL MATCH (n)-[r]->(:{ENTITY_LABEL})
-  UNWIND coalesce(r.sources, []) AS sid
+     sum(CASE WHEN {_has_days('r')} THEN 1 ELSE 0 END) AS history,
+     collect(r.sources) AS cited
+// the distinct tokens of the string ids its relationships cite, sorted (as vocabulary.citation_text writes them),
+// from the lists gathered above: the relationships are read once
+CALL (cited) {{
+  UNWIND cited AS sources
+  UNWIND sources AS sid
   WITH sid WHERE sid = toString(sid)
   WITH DISTINCT {citation_token_expression('sid')} AS token
   ORDER BY token
@@ -1098,7 +1101,7 @@ def blank_non_code(text: str) -> str:
 
 
 _STRUCTURE_RE = re.compile(r"[()\[\]{},]|(?<![.\w])(?:RETURN|UNION|ORDER\s+BY|SKIP|LIMIT|OFFSET|DISTINCT)(?!\w)", re.I)
-_ALIASED_RE = re.compile(r"\s(?:AS)\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", re.I)
+_ALIASED_RE = re.compile(r"\sAS\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", re.I)
 _VARIABLE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 PACKED_COLUMN = "statetech_rows"
 
@@ -1146,13 +1149,11 @@ def packed_query(query: str) -> PackedQuery | None:
         tail = tail[1:]
     if any(w not in ("ORDER", "SKIP", "LIMIT", "OFFSET") for w in tail):
         return None  # a DISTINCT further on, or a keyword this reading does not expect
-    clause_end = next((m.start() for m, w in zip(top[last + 1:], words[last + 1:]) if w in ("ORDER", "SKIP", "LIMIT",
-                                                                                                 "OFFSET")), len(code))
-    cuts = [start] + [m.end() for m, w in zip(top[last + 1:], words[last + 1:]) if w == "," and m.start() < clause_end]
-    ends = [m.start() for m, w in zip(top[last + 1:], words[last + 1:]) if w == "," and m.start() < clause_end]
-    ends.append(clause_end)
+    after = list(zip(top[last + 1:], words[last + 1:]))
+    clause_end = next((m.start() for m, w in after if w in ("ORDER", "SKIP", "LIMIT", "OFFSET")), len(code))
+    commas = [m for m, w in after if w == "," and m.start() < clause_end]
     columns: list[str] = []
-    for a, b in zip(cuts, ends):
+    for a, b in zip([start] + [m.end() for m in commas], [m.start() for m in commas] + [clause_end]):
         item = code[a:b]
         named = _ALIASED_RE.search(item) or _VARIABLE_RE.match(item)
         if not named:

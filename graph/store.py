@@ -644,7 +644,7 @@ class GrafeoStore(GraphStore):
         statetech relationship stores; queries read them instead of startNode()/endNode()) travel as ordinary
         properties beside two private endpoint fields.
         """
-        from statetech.graph.vocabulary import ENTITY_LABEL, SOURCE_LABEL, checked_label, checked_rel_type
+        from statetech.graph.vocabulary import SOURCE_LABEL, checked_label, checked_rel_type
 
         db = self._open(writable=True)
         internal = self._internal_ids
