@@ -122,13 +122,14 @@ def load(store: GraphStore, args) -> float:
     done = 0
     total = len(records)
     next_report = 0.0
-    for chunk in chunks(records, args.batch * 10):
-        store.write_records(chunk, batch_size=args.batch, single_transaction=False)
-        done += len(chunk)
-        if time.perf_counter() >= next_report:
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            log(f"  loaded {done:,}/{total:,} records ({rate:,.0f}/s)")
-            next_report = time.perf_counter() + 60
+    with store.writing():  # one run of writes, as an import is (the embedded store drops its text indexes meanwhile)
+        for chunk in chunks(records, args.batch * 10):
+            store.write_records(chunk, batch_size=args.batch, single_transaction=False)
+            done += len(chunk)
+            if time.perf_counter() >= next_report:
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                log(f"  loaded {done:,}/{total:,} records ({rate:,.0f}/s)")
+                next_report = time.perf_counter() + 60
     elapsed = time.perf_counter() - started
     del records
     gc.collect()

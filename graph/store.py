@@ -36,6 +36,7 @@ from statetech.graph.vocabulary import (
     OUT_MISSING_SOURCES,
     OUT_NEWEST,
     OUT_UNDATED,
+    citation_text,
 )
 from statetech.graph.writer import WriteSummary  # what Graph.load returns; kept importable from here
 
@@ -135,8 +136,9 @@ class GraphStore(ABC):
     def close(self) -> None: ...
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold whatever a run of many write calls should keep open; Neo4j's driver pools connections itself."""
+    def writing(self, pause_text_indexes: bool = True) -> Iterator[None]:
+        """Hold whatever a run of many write calls should keep open; Neo4j's driver pools connections itself.
+        (``pause_text_indexes``: see GrafeoStore.writing.)"""
         yield
 
     def __enter__(self) -> GraphStore:
@@ -168,6 +170,10 @@ class GraphStore(ABC):
         run between batched writes; a store that holds a write handle open may run it through that."""
         return self.run_write(query, params)
 
+    def raise_markers(self, rows: list[dict[str, Any]]) -> None:
+        """Raise start nodes' stored summaries with rows of Markers.raise_row (statetech.graph.provenance)."""
+        self.set_properties(cypher.RAISE_MARKERS, {"rows": rows})
+
     def existing_nodes(self, ids: list[str]) -> dict[str, str | None]:
         """Which of ``ids`` are stored: id -> its ``imported_from`` (None for a curated node)."""
         return {row["id"]: row["imported_from"] for row in self.lookup(cypher.EXISTING_NODES, {"ids": ids})}
@@ -182,14 +188,15 @@ class GraphStore(ABC):
 
     def clear(self, batch: int = 10_000) -> int:
         """Delete everything in bounded transactions; returns the number of nodes deleted."""
-        for statement in (cypher.DELETE_RELATIONSHIP_BATCH, cypher.DELETE_BATCH):
-            deleted = 0
-            while True:
-                result = self.run_write(statement, {"batch": batch})
-                count = result.rows[0]["deleted"] if result.rows else 0
-                deleted += count
-                if count < batch:
-                    break
+        with self.writing():  # (the embedded store drops its text indexes meanwhile: see GrafeoStore.writing)
+            for statement in (cypher.DELETE_RELATIONSHIP_BATCH, cypher.DELETE_BATCH):
+                deleted = 0
+                while True:
+                    result = self.run_write(statement, {"batch": batch})
+                    count = result.rows[0]["deleted"] if result.rows else 0
+                    deleted += count
+                    if count < batch:
+                        break
         return deleted
 
     def known_ids(self) -> dict[str, str]:
@@ -408,6 +415,25 @@ _FROM_FIELD = "_statetech_from"
 _TO_FIELD = "_statetech_to"
 
 
+def _merged_citations(stored: str | None, tokens: list[str]) -> str | None:
+    """cypher.RAISE_MARKERS's out_cited: ``tokens`` (sorted) merged into the stored text, each one not already there
+    inserted after the words below it and before those above it; None (left absent) when there are none."""
+    held = stored.split(" ") if stored is not None else []
+    if all(a < b for a, b in zip(held, held[1:])) and "" not in held:
+        # sorted and distinct, as statetech writes it: the steps below come to a set union
+        return " ".join(sorted(set(held).union(tokens))) or None
+    # a hand edit: the statement's steps, one token at a time, and its join (no separator while the text is empty)
+    for token in tokens:
+        if token not in held:
+            held = [t for t in held if t < token] + [token] + [t for t in held if t > token]
+    if not held:
+        return None
+    text = ""
+    for word in held:
+        text = f"{text} {word}" if text else word
+    return text
+
+
 def _check_upsert(name: str, expected: int, result: dict[str, Any]) -> None:
     if result.get("skipped"):
         raise StatetechError(f"{name}: {result['skipped']} of {expected} records could not be written; "
@@ -452,6 +478,8 @@ class GrafeoStore(GraphStore):
         # While writing() builds a first load in memory: the file's own writable handle, held so that no other
         # process opens the file meanwhile (see writing()).
         self._file_db = None
+        # True while writing() holds the citation text indexes dropped (see _pause_text_indexes).
+        self._text_indexes_paused = False
         if self._path.exists() and self._path.is_dir():
             raise StoreUnavailable(f"{self._path} is a folder; give --db the path of a database file")
 
@@ -514,6 +542,10 @@ class GrafeoStore(GraphStore):
             return self._collect(target.execute_cypher(query, params or {}))
         except self._grafeo.GrafeoError as exc:
             text = str(exc)
+            if "no text index" in text and target is self._db and self._create_text_indexes(target):
+                # a file left without its citation indexes by a writing() run that was killed (see
+                # _pause_text_indexes): built on this handle (in memory on a read-only one), and the query run again
+                return self._execute(target, query, params)
             if "read-only" in text:
                 raise QueryError(
                     "this query tries to write, but it ran read-only (embedded store); use a write command to change data"
@@ -548,30 +580,85 @@ class GrafeoStore(GraphStore):
             raise
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self, pause_text_indexes: bool = True) -> Iterator[None]:
         """Keep the file open writable across many write calls (imports, benchmarks) instead of reopening.
 
         Into a new or empty file the run is built in an in-memory database and saved over the file when it ends
         (to a temporary file, then renamed into place): the engine's bulk calls are faster in memory and saving
         beats the file-backed store's close (benchmarks/bench_load.py), and a run that fails leaves the file as
         empty as it was. The file stays open writable meanwhile, so another process cannot write to it.
+
+        Into a file that holds data, the citation text indexes are dropped for the run and created again when it
+        ends (see _pause_text_indexes), unless ``pause_text_indexes`` is false: for a write of a few records, whose
+        upkeep by the engine costs less than creating the indexes again.
         """
-        if self._file_db is not None:  # already building in memory
+        if self._file_db is not None or self._text_indexes_paused:  # already inside writing()
             yield
             return
         db = self._open(writable=True)
         if db.node_count or db.edge_count:
-            yield
+            if not pause_text_indexes:
+                yield
+                return
+            self._pause_text_indexes(db)
+            try:
+                yield
+            finally:
+                self._resume_text_indexes()
             return
         self._internal_ids.clear()
         self._file_db, self._db = db, self._grafeo.GrafeoDB()
         try:
             self.ensure_schema()
+            self._pause_text_indexes(self._db)
             yield
+            self._resume_text_indexes()
         except BaseException:
+            self._text_indexes_paused = False
             self._drop_built()
             raise
         self._save_built()
+
+    # Why the citation text indexes are dropped while writing() runs: Grafeo 0.6 removes a node's old text from a
+    # full-text index by walking the whole index, so every write that changes an indexed value (a start node's
+    # out_cited as its relationships arrive, an entity's cited when its sources change, a deleted node) costs time in
+    # proportion to everything indexed: 3.5 ms per node at 1M entities citing 1,000 sources, 76 ms when every source
+    # is cited once. Creating an index reads each value once (1.5 to 5 s at 1M), so a run of writes drops both
+    # indexes and creates them again when it ends, failed or not (benchmarks/bench_upkeep.py times both). A process
+    # killed in between leaves a file without them: the next writable open creates them (ensure_schema), and a
+    # read-only handle builds them in memory the first time a query asks for one (_execute).
+    # False only for benchmarks/bench_upkeep.py's baseline: the indexes kept current by the engine through every write.
+    drops_text_indexes = True
+
+    def _pause_text_indexes(self, db) -> None:
+        if not self.drops_text_indexes:
+            return
+        for prop in (CITED, OUT_CITED):
+            if self._has_text_index(db, prop):
+                db.drop_text_index(ENTITY_LABEL, prop)
+        self._text_indexes_paused = True
+
+    def _resume_text_indexes(self) -> None:
+        self._text_indexes_paused = False
+        db = self._open(writable=True)
+        self._create_text_indexes(db)
+
+    def _has_text_index(self, db, prop: str) -> bool:
+        try:
+            db.text_search(ENTITY_LABEL, prop, CITATION_PREFIX, 1)
+        except self._grafeo.GrafeoError:
+            return False
+        return True
+
+    def _create_text_indexes(self, db) -> bool:
+        """Create the citation text indexes this handle lacks (creating an existing one again would rebuild it);
+        True when one was created."""
+        created = False
+        for prop in (CITED, OUT_CITED):
+            if not self._has_text_index(db, prop):
+                db.create_text_index(ENTITY_LABEL, prop)
+                created = True
+        return created
 
     def _drop_built(self) -> None:
         """Forget the database writing() was building in memory: the file's own handle is the open one again."""
@@ -625,6 +712,28 @@ class GrafeoStore(GraphStore):
         if self._db is not None and self._writable:
             return self._execute(self._db, query, params)
         return self.run_write(query, params)
+
+    def raise_markers(self, rows: list[dict[str, Any]]) -> None:
+        # The values of cypher.RAISE_MARKERS worked out here, and only the changed ones set: see cypher.STORED_MARKERS.
+        db = self._open(writable=True)
+        stored = {row["id"]: row for row in self.lookup(cypher.STORED_MARKERS, {"ids": [row["id"] for row in rows]})}
+        set_property = db.set_node_property
+        for row in rows:
+            held = stored.get(row["id"])
+            if held is None:  # (the statement's MATCH finds no such node either)
+                continue
+            node = held["internal"]
+            newest, stored_newest = row[OUT_NEWEST], held[OUT_NEWEST]
+            # a stored value that is not text compares as null in the statement, which then writes the new date
+            if newest is not None and not (type(stored_newest) is str and stored_newest >= newest):
+                set_property(node, OUT_NEWEST, newest)
+            for flag in (OUT_UNDATED, OUT_MISSING_SOURCES):
+                if row[flag] and held[flag] is not True:
+                    set_property(node, flag, True)
+            stored_cited = held[OUT_CITED]
+            cited = _merged_citations(stored_cited if type(stored_cited) is str else None, row["cited_tokens"])
+            if cited is not None and cited != stored_cited:  # (None: nothing cited, nothing stored to keep)
+                set_property(node, OUT_CITED, cited)
 
     def existing_relationships(self, rel_type: str, rows: list[dict[str, Any]]) -> dict[str, str | None]:
         # Dialect difference: no relationship-id index in Grafeo 0.6, so the lookup walks from the end with more
@@ -717,12 +826,9 @@ class GrafeoStore(GraphStore):
                 db.create_property_index(prop)
         # The citation tokens (statetech.graph.vocabulary.CITED): sources/supports looks a source's token up in
         # these full-text indexes (queries/sources/supports.grafeo.cypher); the engine keeps them current on every
-        # write and in the saved file. Created only when a search says it is missing: creating one again rebuilds it.
-        for prop in (CITED, OUT_CITED):
-            try:
-                db.text_search(ENTITY_LABEL, prop, CITATION_PREFIX, 1)
-            except self._grafeo.GrafeoError:
-                db.create_text_index(ENTITY_LABEL, prop)
+        # write and in the saved file. Not while writing() holds them dropped: it creates them when it ends.
+        if not self._text_indexes_paused:
+            self._create_text_indexes(db)
 
     def close(self) -> None:
         self._close_db()

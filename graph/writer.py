@@ -288,7 +288,7 @@ class GraphWriter:
         raised = [m.raise_row(node_id) for node_id, m in self._raise_markers.items()
                   if node_id not in self._recompute_markers]
         if raised:
-            self.store.set_properties(cypher.RAISE_MARKERS, {"rows": raised})
+            self.store.raise_markers(raised)
             with_history = [row["id"] for row in raised if row[OUT_HISTORY]]
             if with_history:
                 self.store.set_properties(cypher.RAISE_HISTORY, {"ids": with_history})
@@ -589,13 +589,22 @@ def load_in_one_transaction(store: GraphStore, records: RecordSet) -> WriteSumma
     return summary
 
 
+# Records from which a one-transaction write drops the embedded store's text indexes. Both the engine's upkeep of a
+# changed node and creating an index again cost time in proportion to everything indexed; measured at 1M entities,
+# creating them again costs as much as the upkeep of 80 to 430 changed nodes (benchmarks/bench_upkeep.py).
+PAUSE_TEXT_INDEXES_FROM = 200
+
+
 def load_records(store: GraphStore, records: RecordSet, *, batch_size: int = DEFAULT_BATCH,
                  single_transaction: bool | None = None) -> WriteSummary:
     """Write curated (or generated) records: every record given is written, whatever is stored."""
     if single_transaction is None:
         single_transaction = len(records) <= SINGLE_TRANSACTION_LIMIT
     if single_transaction:
-        return load_in_one_transaction(store, records)
+        # One transaction; the embedded store drops its text indexes meanwhile only when the records are enough for
+        # the engine's own upkeep of them to cost more than creating them again (see GrafeoStore.writing).
+        with store.writing(pause_text_indexes=len(records) >= PAUSE_TEXT_INDEXES_FROM):
+            return load_in_one_transaction(store, records)
     writer = GraphWriter(store, batch_size=batch_size, importing=False, unique_records=True)
     with store.writing():
         unique = _unique(records)

@@ -8,11 +8,14 @@
 //   company: {type: entity, kind: Company, help: "only actions targeting or organised at this company or its subsidiaries"}
 // returns: [year, action_type, actions, known_participants, action_ids]
 CALL () {
-  // every action once, without the set the company's union builds (a third less work on the embedded engine for the
-  // whole graph); the two parts never both give rows
+  // every action once, in the order of the index on its id (Neo4j then sorts nothing: 80,000 actions at 1M nodes),
+  // without the set the company's union builds (a third less work on the embedded engine for the whole graph); the
+  // two parts never both give rows
   MATCH (ac:EmployeeAction)
-  WHERE $company IS NULL
-  RETURN ac
+  WHERE $company IS NULL AND ac.id IS NOT NULL
+  WITH ac ORDER BY ac.id
+  RETURN coalesce(substring(ac.start_date, 0, 4), '') AS year, coalesce(ac.action_type, 'other') AS action_type,
+         count(ac) AS actions, sum(coalesce(ac.participants, 0)) AS known_participants, collect(ac.id) AS action_ids
   UNION ALL
   MATCH (co:Company {id: $company})
   CALL (co) {
@@ -26,9 +29,9 @@ CALL () {
     MATCH (co)<-[:SUBSIDIARY_OF*0..6]-(:Company)-[:PROVIDES]->(:Product)<-[:TARGETS]-(ac:EmployeeAction)
     RETURN ac
   }
-  RETURN ac
+  WITH ac ORDER BY ac.id
+  RETURN coalesce(substring(ac.start_date, 0, 4), '') AS year, coalesce(ac.action_type, 'other') AS action_type,
+         count(ac) AS actions, sum(coalesce(ac.participants, 0)) AS known_participants, collect(ac.id) AS action_ids
 }
-WITH ac, coalesce(substring(ac.start_date, 0, 4), '') AS year ORDER BY ac.id
-RETURN year, coalesce(ac.action_type, 'other') AS action_type, count(ac) AS actions,
-       sum(coalesce(ac.participants, 0)) AS known_participants, collect(ac.id) AS action_ids
+RETURN year, action_type, actions, known_participants, action_ids
 ORDER BY year, action_type

@@ -10,18 +10,26 @@
 //   vendors_only: {type: bool, default: false, help: "only companies that are recorded vendors of the agency"}
 // returns: [person, name, agency, agency_role, agency_from, agency_until, company, company_role, company_from, company_until, direction, vendor_contracts, sources]
 CALL () {
-  // one agency through the index on id when it is given ("$agency IS NULL OR a.id = $agency" read every agency on
-  // Neo4j), else every agency
-  MATCH (a:Agency {id: $agency})
-  RETURN a
+  // one agency's staff, through the index on id when it is given ("$agency IS NULL OR a.id = $agency" read every
+  // agency on Neo4j)
+  MATCH (a:Agency {id: $agency})<-[wa:WORKS_FOR]-(p:Person)
+  RETURN a, wa, p
   UNION ALL
-  MATCH (a:Agency)
-  WHERE $agency IS NULL
-  RETURN a
+  // else every agency's: from the WORKS_FOR relationships, which Neo4j reads from its relationship type index (98 ms
+  // at 1M nodes, against 220 ms for expanding every agency, whose other relationships it reads too); the embedded
+  // engine has its own form (revolving-door.grafeo.cypher)
+  // (the scan runs only for a row that passes the test: a filter on the scan itself read every one with the agency
+  // given)
+  WITH $agency AS wanted
+  WHERE wanted IS NULL
+  CALL (wanted) {
+    MATCH ()-[wa:WORKS_FOR]->()
+    RETURN wa
+  }
+  WITH wa, startNode(wa) AS p, endNode(wa) AS a
+  WHERE a:Agency AND p:Person
+  RETURN a, wa, p
 }
-// from the agencies' side: the embedded engine starts where the text starts, and there are far fewer agencies than
-// people (0.6 ms instead of 16 ms at 100k nodes)
-MATCH (a)<-[wa:WORKS_FOR]-(p:Person)
 MATCH (p)-[wc:WORKS_FOR]->(c:Company)
 WHERE $company IS NULL OR c.id = $company
 CALL (a, c) {
