@@ -421,7 +421,7 @@ def _merged_citations(stored: str | None, tokens: list[str]) -> str | None:
     held = stored.split(" ") if stored is not None else []
     if all(a < b for a, b in zip(held, held[1:])) and "" not in held:
         # sorted and distinct, as statetech writes it: the steps below come to a set union
-        return " ".join(sorted(set(held).union(tokens))) or None
+        return citation_text(set(held).union(tokens))
     # a hand edit: the statement's steps, one token at a time, and its join (no separator while the text is empty)
     for token in tokens:
         if token not in held:
