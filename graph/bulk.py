@@ -147,7 +147,8 @@ def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relation
     # own sources are all the graph has, and every start node's summary is known from the relationships here.
     dates = SourceDates()
     dates.update((s.id, s.published) for s in sources)
-    summaries = start_node_summaries(relationships, dates.derived)
+    # (no out_cited: Neo4j keeps none, GraphStore.keeps_citation_words)
+    summaries = start_node_summaries(relationships, dates.derived, citations=False)
     # and every vendor's agency count (statetech.graph.vendors), from the same relationships
     agency_counts = counts_from_records(nodes, relationships)
 

@@ -969,22 +969,30 @@ RETURN count(n) AS written
 # New relationships only add values, so a start node's summary grows by a maximum, two ORs and a merge of tokens,
 # without reading its other relationships (a hub with 100,000 awards would otherwise be read again for every batch of
 # an import).
-RAISE_MARKERS = f"""
-UNWIND $rows AS row
-MATCH (n:{ENTITY_LABEL} {{id: row.id}})
-// the new relationships' citation tokens merged into the stored ones (both sorted), kept sorted so that every write
-// path stores the same text
+def _raise_markers(citations: bool) -> str:
+    # the new relationships' citation tokens merged into the stored ones (both sorted), kept sorted so that every
+    # write path stores the same text
+    merge = f"""
 WITH n, row, reduce(held = CASE WHEN n.{OUT_CITED} IS NULL THEN [] ELSE split(n.{OUT_CITED}, ' ') END,
                     token IN row.cited_tokens |
                     CASE WHEN token IN held THEN held
-                         ELSE [t IN held WHERE t < token] + [token] + [t IN held WHERE t > token] END) AS cited
+                         ELSE [t IN held WHERE t < token] + [token] + [t IN held WHERE t > token] END) AS cited"""
+    return f"""
+UNWIND $rows AS row
+MATCH (n:{ENTITY_LABEL} {{id: row.id}}){merge if citations else ""}
 SET n.out_newest = CASE WHEN row.out_newest IS NULL OR (n.out_newest IS NOT NULL AND n.out_newest >= row.out_newest)
                         THEN n.out_newest ELSE row.out_newest END,
     n.out_undated = CASE WHEN row.out_undated THEN true ELSE n.out_undated END,
-    n.out_missing_sources = CASE WHEN row.out_missing_sources THEN true ELSE n.out_missing_sources END,
-    n.{OUT_CITED} = {_joined('cited')}
+    n.out_missing_sources = CASE WHEN row.out_missing_sources THEN true ELSE n.out_missing_sources END{
+    f", n.{OUT_CITED} = {_joined('cited')}" if citations else ""}
 RETURN count(n) AS written
 """
+
+
+# Neo4j keeps no out_cited (vocabulary.OUT_CITED) and runs RAISE_MARKERS_WITHOUT_CITATIONS; RAISE_MARKERS is what the
+# embedded store's Python raising is held to (tests/test_text_index_upkeep.py).
+RAISE_MARKERS = _raise_markers(citations=True)
+RAISE_MARKERS_WITHOUT_CITATIONS = _raise_markers(citations=False)
 
 # The embedded store raises the summaries itself (GrafeoStore.raise_markers): it reads them with this, works out the
 # same values as RAISE_MARKERS in Python and sets only those that change through the engine's own property calls.
@@ -1010,17 +1018,10 @@ RETURN count(n) AS written
 
 # A replaced relationship may have lost the newest date its start node summarised (or a replaced entity lost the
 # summary itself): the summary is recomputed from every outgoing relationship.
-RECOMPUTE_MARKERS = f"""
-UNWIND $ids AS wanted
-MATCH (n:{ENTITY_LABEL} {{id: wanted}})
-OPTIONAL MATCH (n)-[r]->(:{ENTITY_LABEL})
-WITH n, max(CASE WHEN r.newest_source <> $undated THEN r.newest_source END) AS newest,
-     sum(CASE WHEN r.newest_source = $undated THEN 1 ELSE 0 END) AS undated,
-     sum(CASE WHEN r.missing_sources IS NOT NULL THEN 1 ELSE 0 END) AS missing,
-     sum(CASE WHEN {_has_days('r')} THEN 1 ELSE 0 END) AS history,
-     collect(r.sources) AS cited
-// the distinct tokens of the string ids its relationships cite, sorted (as vocabulary.citation_text writes them),
-// from the lists gathered above: the relationships are read once
+def _recompute_markers(citations: bool) -> str:
+    # the distinct tokens of the string ids its relationships cite, sorted (as vocabulary.citation_text writes them),
+    # from the lists gathered with the other summaries: the relationships are read once
+    tokens = f"""
 CALL (cited) {{
   UNWIND cited AS sources
   UNWIND sources AS sid
@@ -1028,12 +1029,30 @@ CALL (cited) {{
   WITH DISTINCT {citation_token_expression('sid')} AS token
   ORDER BY token
   RETURN collect(token) AS tokens
-}}
+}}"""
+    return f"""
+UNWIND $ids AS wanted
+MATCH (n:{ENTITY_LABEL} {{id: wanted}})
+OPTIONAL MATCH (n)-[r]->(:{ENTITY_LABEL})
+WITH n, max(CASE WHEN r.newest_source <> $undated THEN r.newest_source END) AS newest,
+     sum(CASE WHEN r.newest_source = $undated THEN 1 ELSE 0 END) AS undated,
+     sum(CASE WHEN r.missing_sources IS NOT NULL THEN 1 ELSE 0 END) AS missing,
+     sum(CASE WHEN {_has_days('r')} THEN 1 ELSE 0 END) AS history{
+     ", collect(r.sources) AS cited" + tokens if citations else ""}
 SET n.out_newest = newest, n.out_undated = CASE WHEN undated > 0 THEN true END,
-    n.out_missing_sources = CASE WHEN missing > 0 THEN true END, n.out_history = CASE WHEN history > 0 THEN true END,
-    n.{OUT_CITED} = {_joined('tokens')}
+    n.out_missing_sources = CASE WHEN missing > 0 THEN true END, n.out_history = CASE WHEN history > 0 THEN true END{
+    f", n.{OUT_CITED} = {_joined('tokens')}" if citations else ""}
 RETURN count(n) AS written
 """
+
+
+RECOMPUTE_MARKERS = _recompute_markers(citations=True)
+RECOMPUTE_MARKERS_WITHOUT_CITATIONS = _recompute_markers(citations=False)
+
+
+def recompute_markers(citations: bool) -> str:
+    """RECOMPUTE_MARKERS for a store that keeps out_cited (GraphStore.keeps_citation_words), else the form without."""
+    return RECOMPUTE_MARKERS if citations else RECOMPUTE_MARKERS_WITHOUT_CITATIONS
 
 
 # --- vendor agency counts (statetech.graph.vendors) ------------------------------------------------------------------

@@ -66,7 +66,8 @@ FORMAT_ID = "statetech:format"
 #    embedded store indexes (contracts/largest walks them); a refresh adds them
 # 5: every entity stores the citation tokens of its own sources and of its outgoing relationships' (cited,
 #    out_cited: statetech.graph.vocabulary), which the embedded store's full-text index holds (sources/supports
-#    finds the records citing a source through them); a refresh adds them
+#    finds the records citing a source through them); a refresh adds them. Neo4j stores no out_cited (see
+#    GraphStore.keeps_citation_words); a refresh there removes what an earlier statetech stored
 FORMAT_VERSION = 5
 REFRESH_COMMAND = "statetech db refresh"
 LOOKUP_CHUNK = 10_000
@@ -108,11 +109,15 @@ class Markers:
     out_missing_sources: bool | None = None
     out_history: bool | None = None
     cited: set[str] = field(default_factory=set)  # the citation tokens of out_cited (vocabulary.OUT_CITED)
+    # False for a store that keeps no out_cited (GraphStore.keeps_citation_words): no tokens are gathered, and the
+    # row's out_cited is None, which a refresh writes (removing what an older statetech stored there)
+    citations: bool = True
 
     def add(self, newest: str | None, missing: list[str] | None, history: bool = False, sources: Any = ()) -> None:
         """Count one relationship: its provenance fields, whether it has an 'added' or 'updated' day, and the ids it
         cites."""
-        self.cited |= citation_tokens(sources)
+        if self.citations:
+            self.cited |= citation_tokens(sources)
         if history:
             self.out_history = True
         if newest == UNDATED:
@@ -137,12 +142,15 @@ class Markers:
 
 
 def start_node_summaries(relationships: Iterable[Any],
-                         derived: Callable[[Any], tuple[str | None, list[str] | None]]) -> dict[str, dict[str, Any]]:
+                         derived: Callable[[Any], tuple[str | None, list[str] | None]],
+                         citations: bool) -> dict[str, dict[str, Any]]:
     """Each start node's ``out_*`` fields (only those set) over ``relationships``, given :func:`derive` for a list of
-    cited ids: what a first load stores with its nodes, every relationship being new."""
+    cited ids: what a first load stores with its nodes, every relationship being new. ``citations``: whether the
+    store keeps out_cited (GraphStore.keeps_citation_words)."""
     markers: dict[str, Markers] = {}
     for rel in relationships:
-        markers.setdefault(rel.from_id, Markers()).add(*derived(rel.sources), has_history(rel), rel.sources)
+        markers.setdefault(rel.from_id, Markers(citations=citations)).add(*derived(rel.sources), has_history(rel),
+                                                                          rel.sources)
     return {node_id: m.props() for node_id, m in markers.items()}
 
 
@@ -396,7 +404,8 @@ def _write_relationship_fields(store: GraphStore, fixes: dict[str, dict[str, dic
 
 
 def recompute_markers(store: GraphStore, ids: Iterable[str]) -> None:
-    _set_in_chunks(store, cypher.RECOMPUTE_MARKERS, "ids", sorted(set(ids)), undated=UNDATED)
+    _set_in_chunks(store, cypher.recompute_markers(store.keeps_citation_words), "ids", sorted(set(ids)),
+                   undated=UNDATED)
 
 
 def fix_records(store: GraphStore, dates: SourceDates, completed: set[str], changed: set[str]) -> tuple[int, int]:
@@ -450,9 +459,11 @@ def _refresh(store: GraphStore, chunk: int) -> RefreshSummary:
         summary.relationships_read += len(rels)
         markers: dict[str, Markers] = {}
         fixes: dict[str, dict[str, dict[str, Any]]] = {}
+        citations = store.keeps_citation_words
         for row in rels:
             newest, missing = derive(row["sources"], dates)
-            markers.setdefault(row["start"], Markers()).add(newest, missing, row["dated"], row["sources"])
+            markers.setdefault(row["start"], Markers(citations=citations)).add(newest, missing, row["dated"],
+                                                                               row["sources"])
             if newest != row.get(NEWEST_SOURCE) or missing != row.get(MISSING_SOURCES):
                 fixes.setdefault(row["start"], {})[str(row["rid"])] = field_values(newest, missing)
         entity_changes = []
@@ -461,7 +472,7 @@ def _refresh(store: GraphStore, chunk: int) -> RefreshSummary:
             change = _entity_change(row, dates)
             if change:
                 entity_changes.append(change)
-            wanted = markers.get(row["id"], Markers()).row()
+            wanted = markers.get(row["id"], Markers(citations=citations)).row()
             if any(row.get(k) != v for k, v in wanted.items()):
                 marker_changes.append({"id": row["id"], **wanted})
         _write_entity_fields(store, entity_changes)

@@ -112,6 +112,11 @@ class GraphStore(ABC):
     backend: str = ""
     # Write transactions the batched writer may run at once on disjoint batches (see GraphWriter._submit).
     concurrent_writers: int = 1
+    # Whether entities store out_cited, the citation words of their outgoing relationships (vocabulary.OUT_CITED):
+    # only the embedded store reads them (sources/supports finds relationships through its node text indexes). Neo4j
+    # indexes the relationships' sources lists themselves, and on a hub out_cited grows with its degree: an agency
+    # with 100,000 awards would rewrite a text of 100,000 words with every batch an import writes.
+    keeps_citation_words: bool = False
 
     @property
     @abstractmethod
@@ -172,7 +177,8 @@ class GraphStore(ABC):
 
     def raise_markers(self, rows: list[dict[str, Any]]) -> None:
         """Raise start nodes' stored summaries with rows of Markers.raise_row (statetech.graph.provenance)."""
-        self.set_properties(cypher.RAISE_MARKERS, {"rows": rows})
+        statement = cypher.RAISE_MARKERS if self.keeps_citation_words else cypher.RAISE_MARKERS_WITHOUT_CITATIONS
+        self.set_properties(statement, {"rows": rows})
 
     def existing_nodes(self, ids: list[str]) -> dict[str, str | None]:
         """Which of ``ids`` are stored: id -> its ``imported_from`` (None for a curated node)."""
@@ -462,6 +468,7 @@ def default_db_path() -> Path:
 
 class GrafeoStore(GraphStore):
     backend = "embedded"
+    keeps_citation_words = True
 
     def __init__(self, path: str | Path | None = None) -> None:
         try:

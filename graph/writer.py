@@ -238,7 +238,8 @@ class GraphWriter:
             return
         keeper.sources_written(records.sources)
         keeper.ensure_cited(records.relationships)
-        self._precomputed = start_node_summaries(records.relationships, keeper.dates.derived)
+        self._precomputed = start_node_summaries(records.relationships, keeper.dates.derived,
+                                                 self.store.keeps_citation_words)
         self._agency_counts = counts_from_records(records.nodes, records.relationships)
         # sources_written above only looked at the records: the batches compare them with the store themselves
         for source in records.sources:
@@ -491,8 +492,10 @@ class GraphWriter:
             if changed:
                 self._recompute_markers.add(rel.from_id)
             else:
-                self._raise_markers.setdefault(rel.from_id, Markers()).add(newest, missing, has_history(rel),
-                                                                           rel.sources)
+                markers = self._raise_markers.get(rel.from_id)
+                if markers is None:
+                    markers = self._raise_markers[rel.from_id] = Markers(citations=self.store.keeps_citation_words)
+                markers.add(newest, missing, has_history(rel), rel.sources)
 
     def _relationship_row(self, key: str, rel: Relationship) -> dict[str, Any]:
         # A dry run only counts: no properties.
@@ -545,7 +548,8 @@ def upsert_statements(records: RecordSet, provenance: ProvenanceKeeper | None = 
     if provenance is not None:
         ids = sorted({n.id for n in records.nodes} | {r.from_id for r in records.relationships})
         if ids:
-            yield "provenance", "summaries", cypher.RECOMPUTE_MARKERS, {"ids": ids, "undated": UNDATED}
+            yield ("provenance", "summaries", cypher.recompute_markers(provenance.store.keeps_citation_words),
+                   {"ids": ids, "undated": UNDATED})
 
 
 def load_in_one_transaction(store: GraphStore, records: RecordSet) -> WriteSummary:

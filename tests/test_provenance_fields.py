@@ -23,7 +23,15 @@ from statetech.graph.catalog import Catalog
 from statetech.graph.errors import QueryError
 from statetech.graph.model import Agency, Company, Contract, Product, RecordSet, Relationship, Source
 from statetech.graph.provenance import UNDATED, derive
-from statetech.graph.vocabulary import AMOUNT_KEYS, AMOUNT_STEPS, SAMPLE_EVERY, amount_key_values, amount_keys
+from statetech.graph.vocabulary import (
+    AMOUNT_KEYS,
+    AMOUNT_STEPS,
+    SAMPLE_EVERY,
+    amount_key_values,
+    amount_keys,
+    citation_text,
+    citation_tokens,
+)
 from statetech.loaders.curated import load_curated, load_files
 
 CATALOG = Catalog.load()
@@ -171,10 +179,26 @@ def assert_supports(graph):
     assert CATALOG.run(graph, "sources/supports", {"source": "source:never-0"}).rows == []
 
 
+def assert_citation_words(graph):
+    """out_cited on the embedded store: the words of every source its outgoing relationships cite (what
+    sources/supports finds them through); Neo4j keeps none (GraphStore.keeps_citation_words)."""
+    rows = graph.query("MATCH (n:Entity) OPTIONAL MATCH (n)-[r]->(:Entity) "
+                       "RETURN n.id AS id, n.out_cited AS stored, collect(r.sources) AS cited").rows
+    assert rows
+    keeps = graph.store.keeps_citation_words
+    assert keeps == (graph.store.backend == "embedded")
+    for row in rows:
+        wanted = citation_text(citation_tokens([s for sources in row["cited"] for s in sources or ()]))
+        assert row["stored"] == (wanted if keeps else None), row["id"]
+    if keeps:  # the check above compared something
+        assert any(row["stored"] for row in rows)
+
+
 def assert_exact(graph):
     assert CATALOG.run(graph, "records/unsourced").rows == expected_unsourced(graph)
     assert_largest(graph)
     assert_supports(graph)
+    assert_citation_words(graph)
     for since in SINCES:
         for limit in LIMITS:
             params = {"limit": str(limit), **({"since": since} if since else {})}
@@ -456,6 +480,9 @@ def test_hand_edits_are_seen_after_a_refresh(graph):
     graph.query("MATCH (n:Entity {id: 'product:gen-3'}) SET n.sources = ['SOURCE:GEN-12']", write=True)
     graph.query("MATCH (a:Entity {id: 'agency:gen-0'})-[r]->() WITH r ORDER BY r.id LIMIT 1 "
                 "SET r.sources = r.sources + ['source:gen-13', 'SOURCE:GEN-13']", write=True)
+    # citation words an earlier statetech stored on Neo4j (or a hand edit anywhere): a refresh puts the embedded
+    # store's right and removes Neo4j's
+    graph.query("MATCH (n:Entity {id: 'agency:gen-4'}) SET n.out_cited = 'stcsourcezcstale'", write=True)
     # amounts written by hand (their keys follow only after the refresh): one removed, the largest raised (its keys
     # may not move: every amount from 2**64 up has the top keys), the smallest made the second largest
     graph.query("MATCH (c:Contract) WHERE c.obligated_usd IS NOT NULL WITH c ORDER BY c.id LIMIT 1 "
