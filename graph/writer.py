@@ -177,6 +177,7 @@ class GraphWriter:
         self._allowed_ends: set[tuple[str, str, str]] = set()  # (from prefix, type, to prefix) checked
         self._pool = None
         self._pending: list[tuple[Any, bool]] = []
+        self._writing_behind = False  # a batch is being written in the background (flush)
         self.counts = ImportCounts()
         self.summary = WriteSummary()
         self._properties = _no_properties if dry_run else record_properties
@@ -268,6 +269,11 @@ class GraphWriter:
     def flush(self) -> None:
         if not len(self):
             return
+        if self._writing_behind:
+            # the batch being written in the background (see below) is stored, with its follow-up, before this one
+            # is prepared: its lookups see every earlier write, and only one thread uses the store at a time
+            self._writing_behind = False
+            self._settle()
         prepared = self._prepare()
         if len(self._would_exist) > DRY_RUN_MEMORY:
             for key in list(islice(self._would_exist, len(self._would_exist) - DRY_RUN_MEMORY)):
@@ -275,27 +281,39 @@ class GraphWriter:
         if not self.dry_run and len(prepared):
             follow_up = bool(self._raise_markers or self._recompute_markers or self._source_changes[1]
                              or self._vendors or self._provenance.completes(self._source_changes[0]))
+            after = (self._raise_markers, self._recompute_markers, self._source_changes) if follow_up else None
             if self._first_load and self.store.concurrent_writers > 1 and not follow_up:
                 self._submit(prepared)
+            elif self.store.concurrent_writers > 1:
+                # A server store writes the batch (and its follow-up) in the background while the caller makes the
+                # next batch's records (an importer's parsing and resolution, which never use the store): one batch
+                # in flight, settled before the next one is prepared. The follow-up is given this batch's own
+                # summaries (_reset gives the next batch new ones). Neo4j, 100k award rows: see bench_import.py.
+                self._settle()
+                self._pending.append((self._executor().submit(self._write_and_follow_up, prepared, after), True))
+                self._writing_behind = True
             else:
                 self._settle()
-                self.store.write_batch(prepared)
-                if follow_up:
-                    self._follow_up()
+                self._write_and_follow_up(prepared, after)
         self._reset()
 
-    def _follow_up(self) -> None:
+    def _write_and_follow_up(self, prepared: PreparedBatch, after: tuple | None) -> None:
+        self.store.write_batch(prepared)
+        if after is not None:
+            self._follow_up(*after)
+
+    def _follow_up(self, raising: dict[str, Markers], recomputing: set[str],
+                   source_changes: tuple[set[str], set[str]]) -> None:
         """After a batch: the start nodes' summaries, then records written before that its Sources complete."""
-        raised = [m.raise_row(node_id) for node_id, m in self._raise_markers.items()
-                  if node_id not in self._recompute_markers]
+        raised = [m.raise_row(node_id) for node_id, m in raising.items() if node_id not in recomputing]
         if raised:
             self.store.raise_markers(raised)
             with_history = [row["id"] for row in raised if row[OUT_HISTORY]]
             if with_history:
                 self.store.set_properties(cypher.RAISE_HISTORY, {"ids": with_history})
-        if self._recompute_markers:
-            recompute_markers(self.store, self._recompute_markers)
-        self._provenance.after_write(*self._source_changes)
+        if recomputing:
+            recompute_markers(self.store, recomputing)
+        self._provenance.after_write(*source_changes)
         if self._vendors:
             self._vendors.apply()
 
@@ -303,11 +321,15 @@ class GraphWriter:
     # write transactions (Neo4j) is given several disjoint batches at once. Relationships wait until every batch
     # creating nodes has committed, since their ends must be visible.
 
-    def _submit(self, prepared: PreparedBatch) -> None:
+    def _executor(self):
         from concurrent.futures import ThreadPoolExecutor
 
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.store.concurrent_writers)
+        return self._pool
+
+    def _submit(self, prepared: PreparedBatch) -> None:
+        self._executor()
         creates_nodes = bool(prepared.sources or prepared.new_nodes or prepared.changed_nodes)
         if prepared.new_relationships or prepared.changed_relationships:
             self._settle(only_nodes=True)

@@ -160,6 +160,94 @@ def test_import_refuses_a_relationship_the_model_does_not_allow(graph):
         graph.import_([Emitted([SOURCE], [agency, company], [bad])])
 
 
+def _award_stream(n_batches: int, per_batch: int, tag: str = "example:summary"):
+    """Emitted rows of awards: a contract, its source and its AWARDED from one agency (a hub), ``per_batch`` a
+    batch."""
+    agency = Agency(id="agency:example-hub", name="Hub", sources=[SOURCE.id], confidence="confirmed",
+                    imported_from=tag)
+    for b in range(n_batches):
+        for i in range(per_batch):
+            n = b * per_batch + i
+            source = Source(id=f"source:example-award-{n}", url=f"https://example.org/award/{n}",
+                            title=f"Award {n}", publisher="Example", published=f"2024-01-{1 + n % 28:02d}")
+            contract = Contract(id=f"contract:example-award-{n}", name=f"Award {n}", sources=[source.id],
+                                confidence="confirmed", imported_from=tag)
+            rel = Relationship(**{"from": agency.id, "to": contract.id}, type="AWARDED", sources=[source.id],
+                               confidence="confirmed", imported_from=tag)
+            yield Emitted([SOURCE, source], [agency, contract], [rel])
+
+
+def test_a_batch_written_in_the_background_overlaps_the_next_records_on_neo4j_only(graph, backend, monkeypatch):
+    """On Neo4j a batch is written while the importer makes the next batch's records (GraphWriter.flush); on the
+    embedded store writes happen in the caller's thread. Either way the result is the same as writing in turn."""
+    import threading
+
+    store = graph.store
+    graph.load(RecordSet(sources=[SOURCE]), single_transaction=True)  # not a first load: lookups before each batch
+    writing = threading.Event()  # a batch's write has started and waits for a record to be made meanwhile
+    made = threading.Event()  # the importer made a record while a write was under way
+    seen: list[tuple[bool, bool]] = []  # (written on the caller's thread, records made while it was being written)
+    original = type(store).write_batch
+    caller = threading.get_ident()
+
+    def write_batch(self, batch):
+        on_caller = threading.get_ident() == caller
+        writing.set()
+        # a background write waits (bounded) for the caller to make the next record; the caller's own write cannot
+        overlapped = False if on_caller else made.wait(timeout=10)
+        seen.append((on_caller, overlapped))
+        made.clear()
+        writing.clear()
+        return original(self, batch)
+
+    def stream():
+        for n, emitted in enumerate(_award_stream(1, 20)):
+            # batch_size 1: every row before this one is a batch already handed to the writer
+            if n and backend == "neo4j":
+                assert writing.wait(timeout=10), "the previous batch is not being written"
+                made.set()
+            yield emitted
+        made.set()  # the last batch has no records after it: nothing to wait for
+
+    monkeypatch.setattr(type(store), "write_batch", write_batch)
+    counts = graph.import_(stream(), batch_size=1)
+    monkeypatch.undo()
+    assert len(seen) == 20
+    if backend == "neo4j":
+        assert seen == [(False, True)] * 20
+    else:
+        assert seen == [(True, False)] * 20
+    assert counts.nodes_created == {"Agency": 1, "Contract": 20}
+    assert counts.relationships_created == {"AWARDED": 20}
+    # the follow-ups of every batch were applied: the hub's summary holds the newest of its awards' dates
+    assert graph.query("MATCH (a:Entity {id: 'agency:example-hub'}) RETURN a.out_newest AS d").rows == [
+        {"d": "2024-01-20"}]
+    assert graph.query("MATCH (:Agency)-[r:AWARDED]->(:Contract) RETURN count(r) AS n").rows == [{"n": 20}]
+
+
+def test_a_failed_batch_write_stops_the_import_and_is_raised(graph, monkeypatch):
+    """A batch that fails to write (in the background on Neo4j) is raised from the import, and no later batch is
+    written; the batches before it stay stored (each batch is atomic)."""
+    store = graph.store
+    graph.load(RecordSet(sources=[SOURCE]), single_transaction=True)
+    original = type(store).write_batch
+    calls = []
+
+    def write_batch(self, batch):
+        calls.append(len(batch))
+        if len(calls) == 2:
+            raise StatetechError("the server went away (a test)")
+        return original(self, batch)
+
+    monkeypatch.setattr(type(store), "write_batch", write_batch)
+    with pytest.raises(StatetechError, match="the server went away"):
+        graph.import_(_award_stream(5, 30), batch_size=40)
+    monkeypatch.undo()
+    assert len(calls) == 2
+    stored = graph.query("MATCH (c:Contract) RETURN count(c) AS n").rows[0]["n"]
+    assert 0 < stored < 150
+
+
 # --- the embedded store's memory per element ------------------------------------------------------------------------
 
 
