@@ -15,7 +15,8 @@ Loaders and importers only turn files into validated records; this module decide
   re-importing a corrected file updates it. Curated loads (:meth:`Graph.load`) write every record they are given.
 * **store fast paths** - each store writes a prepared batch its own fastest way (:meth:`GraphStore.write_batch`):
   Neo4j in one transaction of UNWIND CREATE / replace-by-id statements, the embedded engine through its native bulk
-  calls.
+  calls. On Neo4j a batch is written in the background while the caller makes the next one's records (one batch in
+  flight; see :meth:`GraphWriter.flush`).
 
 Small curated loads (at most :data:`SINGLE_TRANSACTION_LIMIT` records) go in one transaction of idempotent MERGEs
 instead, so a failure leaves the store exactly as it was. Batches are each atomic; re-running a batched load after a
