@@ -211,3 +211,21 @@ def test_the_embedded_raising_stores_what_the_statement_stores(tmp_path):
     assert raised["company:s1-r3"]["newest"] == "2020-01-01"
     assert raised["company:s3-r1"]["newest"] == "2022-02-02"
 
+
+
+def test_merging_into_a_statetech_text_is_the_sorted_union():
+    """The merge a hub pays for on every batch (GrafeoStore.raise_markers): for text statetech wrote (sorted,
+    distinct words), the sorted union with the new words, the stored text itself when none is new."""
+    import random
+
+    from statetech.graph.store import _merged_citations
+
+    rng = random.Random(5)
+    for _ in range(2_000):
+        held = sorted({citation_token(f"source:s{rng.randrange(300)}") for _ in range(rng.randrange(0, 40))})
+        tokens = sorted({citation_token(f"source:s{rng.randrange(300)}") for _ in range(rng.randrange(0, 8))})
+        stored = " ".join(held) or None
+        merged = _merged_citations(stored, tokens)
+        assert merged == (" ".join(sorted(set(held) | set(tokens))) or None)
+        if not set(tokens) - set(held):
+            assert merged == stored
