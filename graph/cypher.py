@@ -1050,7 +1050,7 @@ RECOMPUTE_MARKERS = _recompute_markers(citations=True)
 RECOMPUTE_MARKERS_WITHOUT_CITATIONS = _recompute_markers(citations=False)
 
 
-def recompute_markers(citations: bool) -> str:
+def recompute_markers_statement(citations: bool) -> str:
     """RECOMPUTE_MARKERS for a store that keeps out_cited (GraphStore.keeps_citation_words), else the form without."""
     return RECOMPUTE_MARKERS if citations else RECOMPUTE_MARKERS_WITHOUT_CITATIONS
 

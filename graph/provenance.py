@@ -404,8 +404,8 @@ def _write_relationship_fields(store: GraphStore, fixes: dict[str, dict[str, dic
 
 
 def recompute_markers(store: GraphStore, ids: Iterable[str]) -> None:
-    _set_in_chunks(store, cypher.recompute_markers(store.keeps_citation_words), "ids", sorted(set(ids)),
-                   undated=UNDATED)
+    statement = cypher.recompute_markers_statement(store.keeps_citation_words)
+    _set_in_chunks(store, statement, "ids", sorted(set(ids)), undated=UNDATED)
 
 
 def fix_records(store: GraphStore, dates: SourceDates, completed: set[str], changed: set[str]) -> tuple[int, int]:

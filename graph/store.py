@@ -431,8 +431,8 @@ def _merged_citations(stored: str | None, tokens: list[str]) -> str | None:
     if len(known) == len(held) and "" not in known and held == sorted(held):
         # sorted and distinct, as statetech writes it: the steps below come to a set union
         new = set(tokens).difference(known)
-        if not new:
-            return stored if stored else None
+        if not new:  # (stored is None or a text of words here: an empty one took the hand-edit path)
+            return stored
         return " ".join(sorted(held + sorted(new)))
     # a hand edit: the statement's steps, one token at a time, and its join (no separator while the text is empty)
     for token in tokens:

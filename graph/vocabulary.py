@@ -172,10 +172,10 @@ AMOUNT_KEYS = (OBLIGATED_OCTAVE, OBLIGATED_RANK, SAMPLE_OCTAVE, SAMPLE_RANK)
 # GrafeoStore.writing). ``cited`` on every entity holds one token per source id it cites; ``out_cited`` on every entity
 # of the embedded store holds the tokens of the sources its outgoing relationships cite (new relationships add theirs;
 # a replaced one makes it be recomputed, like the out_* fields). Neo4j, whose full-text indexes hold the sources lists
-# themselves, keeps no out_cited (GraphStore.keeps_citation_words). A token is the id made one word the index's tokenizer keeps whole (see
-# citation_token), so a search for the token of a source finds a superset of the records citing it (ids that differ only
-# in case share one), and the query keeps only those whose sources hold the id: the answer is exact, the tokens only
-# find the candidates.
+# themselves, keeps no out_cited (GraphStore.keeps_citation_words). A token is the id made one word the index's
+# tokenizer keeps whole (see citation_token), so a search for the token of a source finds a superset of the records
+# citing it (ids that differ only in case share one), and the query keeps only those whose sources hold the id: the
+# answer is exact, the tokens only find the candidates.
 CITED = "cited"
 OUT_CITED = "out_cited"
 CITATION_PREFIX = "stc"

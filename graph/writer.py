@@ -571,8 +571,8 @@ def upsert_statements(records: RecordSet, provenance: ProvenanceKeeper | None = 
     if provenance is not None:
         ids = sorted({n.id for n in records.nodes} | {r.from_id for r in records.relationships})
         if ids:
-            yield ("provenance", "summaries", cypher.recompute_markers(provenance.store.keeps_citation_words),
-                   {"ids": ids, "undated": UNDATED})
+            statement = cypher.recompute_markers_statement(provenance.store.keeps_citation_words)
+            yield "provenance", "summaries", statement, {"ids": ids, "undated": UNDATED}
 
 
 def load_in_one_transaction(store: GraphStore, records: RecordSet) -> WriteSummary:

@@ -580,7 +580,7 @@ def test_citation_tokens_are_one_word_per_id_and_the_same_in_cypher(graph):
     """Each source id is one token (no two ids share one), Python and Cypher write the same token, and what is not a
     string (a hand edit) has none."""
     from statetech.graph.cypher import citation_token_expression
-    from statetech.graph.vocabulary import CITATION_PREFIX, citation_text, citation_token, citation_tokens
+    from statetech.graph.vocabulary import CITATION_PREFIX, citation_token
 
     ids = ["source:a", "source:z", "source:zz", "source:z.z_z-9", "source:zc", "source:a-b", "source:a.b", "source:a_b",
            "source:ab", "source:zh", "source:a-zh"]
