@@ -236,6 +236,13 @@ class SourceDates(dict):
         self._derived.clear()
         return super().popitem()
 
+    def bound(self, kept: int) -> None:
+        """Forget every date once more than ``kept`` are held (only with a store, which :meth:`ensure` reads them
+        back from when a later batch needs them): an import that writes a Source per row would otherwise keep a
+        date for every row, the one part of a long import's memory that grew with the file."""
+        if self.store is not None and len(self) > kept:
+            self.clear()
+
     def ensure(self, ids: Iterable[str]) -> None:
         wanted = [i for i in {i for i in ids if isinstance(i, str)} if i not in self]
         for start in range(0, len(wanted), LOOKUP_CHUNK):

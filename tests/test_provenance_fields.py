@@ -405,7 +405,24 @@ def test_newest_when_the_newest_sources_back_few_records(graph):
 
 
 
-def test_imports_sources_arriving_later_merges_and_curated_over_imports(graph):
+@pytest.mark.parametrize("dates_kept", [None, 5])
+def test_imports_sources_arriving_later_merges_and_curated_over_imports(graph, monkeypatch, dates_kept):
+    """``dates_kept``: the writer forgets the source dates it holds whenever there are more than this many (5:
+    before nearly every batch) and reads them back from the store; the fields must come out the same."""
+    held = []  # how many dates the writer held before and after each bound
+    if dates_kept is not None:
+        from statetech.graph import writer
+        from statetech.graph.provenance import SourceDates
+
+        original = SourceDates.bound
+
+        def bound(self, kept):
+            before = len(self)
+            original(self, kept)
+            held.append((before, len(self)))
+
+        monkeypatch.setattr(writer, "SOURCE_DATES_KEPT", dates_kept)
+        monkeypatch.setattr(SourceDates, "bound", bound)
     records = generated(imported_from="test:import")
     sources = {s.id: s for s in records.sources}
     # an import streams rows: each row's records with a source that may only come in a later row
@@ -418,6 +435,9 @@ def test_imports_sources_arriving_later_merges_and_curated_over_imports(graph):
     rows.append(RecordSet(sources=records.sources))
     graph.import_(iter(rows), batch_size=64)
     assert_exact(graph)
+    if dates_kept is not None:
+        assert max(after for _, after in held) <= dates_kept
+        assert sum(before > dates_kept for before, _ in held) > 10  # the dates were forgotten again and again
 
     # a re-import citing other sources (merged into the stored records)
     rng = random.Random(11)
