@@ -127,13 +127,13 @@ class AgencyCounts:
         self.vendors.update(company_ids)
 
     def affected(self) -> set[str]:
-        """Every vendor id a recount of the noted relationships must cover, looking through the store from the
-        noted ends (the one-transaction load recounts them all in its transaction).
+        """Every vendor the noted relationships can reach, looked up through the store from the noted ends: the
+        one-transaction load recounts them all, in its transaction.
 
-        It asks before it writes, and gets the same set as after: every relationship it adds notes the contract,
-        vendor or product at its own end, so a path through several of its relationships is already noted at the far
-        end (an AWARDED to a contract whose AWARDED_TO comes in the same load: that AWARDED_TO noted its contract,
-        and is found from it only after the write, so its vendor is taken from the relationship itself).
+        It asks before it writes, and still finds every vendor a path through the new relationships reaches: a
+        vendor at the end of a new AWARDED_TO / SUBCONTRACTED_TO is taken from the relationship itself (the store
+        does not hold it yet), and one reached through a new AWARDED, FOR_PRODUCT or USES is found from the contract
+        or product at its end, whose own relationships to vendors are either stored or new (and so taken as above).
         """
         vendors = self.vendors | self.sold_to | self._recounted_products()
         if self.contracts:
