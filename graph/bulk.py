@@ -139,8 +139,8 @@ def write_import_files(records: RecordSet, directory: str | os.PathLike) -> Impo
 def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relationships: list[Any]) -> ImportFiles:
     from statetech.graph import cypher
     from statetech.graph.provenance import FORMAT_ID, FORMAT_VERSION, SourceDates, add_fields, start_node_summaries
-    from statetech.graph.vendors import VENDOR, agencies_from_records
-    from statetech.graph.vocabulary import AGENCY_COUNT, AGENCY_IDS
+    from statetech.graph.vendors import VENDOR, counts_from_records
+    from statetech.graph.vocabulary import AGENCY_COUNT
     from statetech.graph.writer import record_properties
 
     # The provenance fields the writer stores (statetech.graph.provenance): the database is new, so the records'
@@ -149,8 +149,8 @@ def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relation
     dates.update((s.id, s.published) for s in sources)
     # (no out_cited: Neo4j keeps none, GraphStore.keeps_citation_words)
     summaries = start_node_summaries(relationships, dates.derived, citations=False)
-    # and every vendor's agencies and their count (statetech.graph.vendors), from the same relationships
-    agency_ids = agencies_from_records(nodes, relationships)
+    # and every vendor's agency count (statetech.graph.vendors), from the same relationships
+    agency_counts = counts_from_records(nodes, relationships)
 
     def with_fields(props: dict[str, Any], cited: list[str]) -> dict[str, Any]:
         add_fields(props, *dates.derived(cited))
@@ -159,10 +159,7 @@ def _write_files(directory: Path, sources: list[Any], nodes: list[Any], relation
     def node_properties(node: Any) -> dict[str, Any]:
         props = with_fields({**record_properties(node), **summaries.get(node.id, {})}, node.sources)
         if node.kind == VENDOR:
-            agencies = agency_ids.get(node.id)
-            if agencies:  # none: no list (the importer cannot store an empty one; see the vocabulary)
-                props[AGENCY_IDS] = agencies
-            props[AGENCY_COUNT] = len(agencies or ())
+            props[AGENCY_COUNT] = agency_counts.get(node.id, 0)
         return props
 
     def relationship_properties(rel: Any) -> dict[str, Any]:

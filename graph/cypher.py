@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from statetech.graph.vocabulary import (
     AGENCY_COUNT,
-    AGENCY_IDS,
     AMOUNT_KEYS,
     CITATION_ESCAPES,
     CITATION_PREFIX,
@@ -1082,34 +1081,6 @@ MATCH (:{ENTITY_LABEL} {{id: wanted}})<-[:PROVIDES]-(v:Company)
 RETURN DISTINCT v.id AS id
 """
 
-# After a batched write: each noted contract's vendors (apart, those lacking their stored agency list: a count other
-# than 0 without a list, which are recounted) and its agencies, whose ids ADD_VENDOR_AGENCIES adds to those vendors'
-# lists.
-CONTRACT_AGENCIES_AND_VENDORS = f"""
-UNWIND $ids AS wanted
-MATCH (k:{ENTITY_LABEL} {{id: wanted}})
-OPTIONAL MATCH (k)-[:AWARDED_TO|SUBCONTRACTED_TO]->(v:Company)
-WITH k, collect(DISTINCT v.id) AS vendors,
-     collect(DISTINCT CASE WHEN v.{AGENCY_IDS} IS NULL AND coalesce(v.{AGENCY_COUNT}, -1) <> 0 THEN v.id END)
-       AS unlisted
-OPTIONAL MATCH (a:Agency)-[:AWARDED]->(k)
-RETURN k.id AS id, vendors, unlisted, collect(DISTINCT a.id) AS agencies
-"""
-
-# Adds agency ids to vendors' stored lists (those not listed yet; no list and a count of 0 is an empty list) and sets
-# the count to the list's size; a vendor lacking its list is left to the recount. Returns how many vendors it changed.
-ADD_VENDOR_AGENCIES = f"""
-UNWIND $rows AS row
-MATCH (v:Company {{id: row.id}})
-WHERE v.{AGENCY_IDS} IS NOT NULL OR v.{AGENCY_COUNT} = 0
-WITH v, coalesce(v.{AGENCY_IDS}, []) AS stored, row
-WITH v, stored, [a IN row.agencies WHERE NOT a IN stored] AS added
-WHERE size(added) > 0
-WITH v, stored + added AS agencies
-SET v.{AGENCY_IDS} = agencies, v.{AGENCY_COUNT} = size(agencies)
-RETURN count(v) AS changed
-"""
-
 COMPANY_IDS = "MATCH (v:Company) RETURN v.id AS id"
 
 # Each Contract's amount keys (statetech.graph.vocabulary.AMOUNT_KEYS) are computed in Python when written; a refresh
@@ -1127,10 +1098,8 @@ RETURN count(c) AS written
 """
 
 # The one definition of the count: the agencies of the three path shapes of agencies/shared-vendors, each agency once
-# (the UNION de-duplicates per vendor), gathered in an aggregating subquery so a vendor with none gets 0 (and no list:
-# statetech.graph.vocabulary.AGENCY_IDS). The list is sorted, as a first load and the bulk files write it. Only the
-# lists and counts that differ are written (the lists compared as sets: the upkeep appends, in no order); the
-# statement returns how many vendors it changed.
+# (the UNION de-duplicates per vendor), counted in an aggregating subquery so a vendor with none gets 0. Only counts
+# that differ are written; the statement returns how many it changed.
 RECOMPUTE_AGENCY_COUNTS = f"""
 UNWIND $ids AS wanted
 MATCH (v:Company {{id: wanted}})
@@ -1145,16 +1114,11 @@ CALL (v) {{
     MATCH (v)-[:PROVIDES]->(:Product)<-[:USES]-(a:Agency)
     RETURN a
   }}
-  WITH a ORDER BY a.id
-  RETURN count(a) AS agencies, collect(a.id) AS ids
+  RETURN count(a) AS agencies
 }}
-WITH v, agencies, ids
+WITH v, agencies
 WHERE v.{AGENCY_COUNT} IS NULL OR v.{AGENCY_COUNT} <> agencies
-   OR CASE WHEN agencies = 0 THEN v.{AGENCY_IDS} IS NOT NULL
-           ELSE v.{AGENCY_IDS} IS NULL OR size(v.{AGENCY_IDS}) <> agencies
-                OR any(a IN ids WHERE NOT a IN v.{AGENCY_IDS})
-      END
-SET v.{AGENCY_COUNT} = agencies, v.{AGENCY_IDS} = CASE WHEN agencies = 0 THEN null ELSE ids END
+SET v.{AGENCY_COUNT} = agencies
 RETURN count(v) AS changed
 """
 

@@ -148,13 +148,8 @@ OUT_HISTORY = "out_history"
 
 # On every Company: how many distinct agencies reach it through a contract, a subcontract, a contract for one of its
 # products, or recorded use of one of its products (0 when none); agencies/shared-vendors sorts vendors by it.
-# statetech.graph.vendors keeps it right on every write. Beside it, the ids of those agencies, each once and in no set
-# order: a write adds the agencies its new relationships bring instead of counting every contract of the vendor again.
-# A vendor reached by none has no list (count 0): neo4j-admin's bulk import cannot store an empty list, and both write
-# paths must store the same graph. A Company with a count other than 0 and no list (written by an older statetech, or
-# by hand) is recounted when a write next reaches it.
+# statetech.graph.vendors keeps it right on every write.
 AGENCY_COUNT = "agency_count"
-AGENCY_IDS = "agency_ids"
 
 # On every Contract with an obligated amount: two integer keys that never decrease as the amount grows, so a larger
 # key means a larger amount. The octave is floor(log2(amount)) (-1 below 1, negative amounts included; 64 from 2**64
@@ -189,7 +184,7 @@ CITATION_PREFIX = "stc"
 # (graph.cypher.citation_token_expression).
 CITATION_ESCAPES = (("z", "zz"), (":", "zc"), (".", "zd"), ("_", "zu"), ("-", "zh"))
 DERIVED_PROPERTIES = frozenset({SEARCH_TEXT, *PROVENANCE_PROPERTIES, HAS_HISTORY, OUT_HISTORY, AGENCY_COUNT,
-                                AGENCY_IDS, *AMOUNT_KEYS, CITED, OUT_CITED})
+                                *AMOUNT_KEYS, CITED, OUT_CITED})
 
 # A store whose provenance fields are kept by statetech holds one node of this label, written with its first records
 # (or by 'statetech db refresh'); a store written by an older statetech lacks it, and the queries reading the fields

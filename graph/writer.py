@@ -45,8 +45,8 @@ from statetech.graph.provenance import (
     start_node_summaries,
     write_format,
 )
-from statetech.graph.vendors import VENDOR, AgencyCounts, agencies_from_records
-from statetech.graph.vocabulary import AGENCY_COUNT, AGENCY_IDS, KIND_BY_PREFIX, OUT_HISTORY, is_allowed, with_derived
+from statetech.graph.vendors import VENDOR, AgencyCounts, counts_from_records
+from statetech.graph.vocabulary import AGENCY_COUNT, KIND_BY_PREFIX, OUT_HISTORY, is_allowed, with_derived
 
 if TYPE_CHECKING:
     from statetech.graph.model import Node, RecordSet, Relationship, Source
@@ -194,8 +194,8 @@ class GraphWriter:
         self._raise_markers: dict[str, Markers] = {}
         self._recompute_markers: set[str] = set()
         # Vendor agency counts (statetech.graph.vendors): given whole for a first load, else the vendors each batch's
-        # new relationships (and replaced companies) can affect are brought up to date after it.
-        self._agency_ids: dict[str, list[str]] | None = None
+        # new relationships (and replaced companies) can affect are recounted after it.
+        self._agency_counts: dict[str, int] | None = None
         self._vendors = None if dry_run else AgencyCounts(store)
         self._reset()
 
@@ -244,7 +244,7 @@ class GraphWriter:
         keeper.ensure_cited(records.relationships)
         self._precomputed = start_node_summaries(records.relationships, keeper.dates.derived,
                                                  self.store.keeps_citation_words)
-        self._agency_ids = agencies_from_records(records.nodes, records.relationships)
+        self._agency_counts = counts_from_records(records.nodes, records.relationships)
         # sources_written above only looked at the records: the batches compare them with the store themselves
         for source in records.sources:
             keeper.dates.pop(source.id, None)
@@ -460,7 +460,7 @@ class GraphWriter:
                 into[rel_type] = [] if self.dry_run else [row(key, rel) for key, rel in rels]
                 if keeper is not None:
                     self._add_relationship_fields(into[rel_type], rels, changed=group is changed_rels)
-                    if group is new_rels and self._agency_ids is None:
+                    if group is new_rels and self._agency_counts is None:
                         for _, rel in rels:
                             self._vendors.note_relationship(rel_type, rel.from_id, rel.to_id)
                 tally[rel_type] += len(rels)
@@ -495,16 +495,13 @@ class GraphWriter:
                 self._recompute_markers.add(node.id)
 
     def _add_agency_counts(self, rows: list[dict[str, Any]], changed: bool) -> None:
-        """A first load stores each Company's agencies computed from the records; otherwise a new Company starts with
-        none (its relationships, new too, add theirs after the batch), a replaced one is recounted after the batch
-        (its stored list and count are gone), and a merged one (an import) keeps its stored list and count."""
-        found = self._agency_ids
-        if found is not None:
+        """A first load stores each Company's count computed from the records; otherwise a new Company starts at 0
+        (its relationships, new too, get it recounted), a replaced one is recounted after the batch (its stored count
+        is gone), and a merged one (an import) keeps its stored count."""
+        counts = self._agency_counts
+        if counts is not None:
             for row in rows:
-                agencies = found.get(row["id"])
-                if agencies:  # none: no list (statetech.graph.vocabulary.AGENCY_IDS)
-                    row["props"][AGENCY_IDS] = agencies
-                row["props"][AGENCY_COUNT] = len(agencies or ())
+                row["props"][AGENCY_COUNT] = counts.get(row["id"], 0)
         elif not changed:
             for row in rows:
                 row["props"][AGENCY_COUNT] = 0

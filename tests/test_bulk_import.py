@@ -84,12 +84,9 @@ def test_files_have_typed_headers_and_exact_values(tmp_path):
     assert {h.split(":")[0] for h in header[3:]} == set(record_properties(rel)) | {"newest_source"}
     # a missing value is an empty, unquoted field (no property), text is quoted
     text = (files.directory / "nodes-company.csv").read_text(encoding="utf-8")
-    # (agency_count and agency_ids, the first columns, and cited, the citation words of its sources, are derived;
-    # Acme has no aliases)
-    assert (f'"company:acme","Entity{ARRAY_DELIMITER}Company","1","agency:test-dept",,'
-            f'"{citation_token(SOURCE.id)}","confirmed","Company","Acme\nCorp",') in text
-    # a vendor reached by no agency (Beta) has no list: an empty field
-    assert f'"company:beta","Entity{ARRAY_DELIMITER}Company","0",,"B",' in text
+    # (agency_count, the first column, and cited, the citation words of its sources, are derived)
+    assert (f'"company:acme","Entity{ARRAY_DELIMITER}Company","1",,"{citation_token(SOURCE.id)}","confirmed",'
+            f'"Company","Acme\nCorp",') in text
     read_back = ImportFiles.read(files.directory)
     assert read_back == files
     assert schema_statements(files) == [*store_schema_statements(), "CALL db.awaitIndexes(600)",
