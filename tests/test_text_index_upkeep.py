@@ -212,7 +212,6 @@ def test_the_embedded_raising_stores_what_the_statement_stores(tmp_path):
     assert raised["company:s3-r1"]["newest"] == "2022-02-02"
 
 
-
 def test_merging_into_a_statetech_text_is_the_sorted_union():
     """The merge a hub pays for on every batch (GrafeoStore.raise_markers): for text statetech wrote (sorted,
     distinct words), the sorted union with the new words, the stored text itself when none is new."""
