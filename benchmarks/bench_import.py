@@ -2,6 +2,7 @@
 
     python benchmarks/bench_import.py [--rows 100000,1000000] [--stores embedded,neo4j] [--keep DIR] [--dry-run]
                                       [--baseline-rev REV[,REV...] | --no-baseline] [--baseline-tree DIR ...]
+                                      [--writes-alone]
 
 The file has the exact 286-column header of a USAspending Contracts Prime Award Summaries download and synthetic
 rows (never loaded as facts): 60 sub-agencies under 12 agencies, 20,000 recipients (a few with curated names, so
@@ -22,6 +23,12 @@ average when it finished, and the issue's target beside it (TARGETS); the load a
 after, and the peak RSS of each size beside the smallest size's, to show memory staying flat as the file grows.
 ``--baseline-tree DIR`` also runs the statetech of another folder laid out like this checkout (e.g. a copy of the
 working tree with one change taken out): the change alone, while other uncommitted work is in the tree.
+
+``--writes-alone`` adds a row per store: the store writing the import's own batches and nothing else (captured
+from an untimed import in another child, then written again into a fresh store holding the seeds; see
+``replay_writes``). Its rows/s is an upper bound for any importer into that store on this machine, whatever the
+parsing costs: when it is below the target, the target cannot be met here with that store. (For Neo4j its CPU
+column is the importing process only; the work is in the server.)
 
 What is timed: ``run_import`` (both passes, resolution with the seeds' alias table, the review file, every write) and,
 for the embedded store, closing it (the checkpoint of its write-ahead log that 'statetech import' waits for before it
@@ -108,12 +115,15 @@ def generate(path: Path, rows: int, seed: int = 11) -> None:
             writer.writerow(row)
 
 
-def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False, baseline: bool = False) -> None:
+def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False, baseline: bool = False,
+          writes_alone: bool = False) -> None:
     """One import in this process; prints a JSON line with the figures.
 
     ``dry_run`` checks, parses and resolves every row but writes nothing: its peak RSS is the importer's own
     (streaming, batches, resolution maps), without the embedded store's in-memory graph. ``baseline``: this process
-    runs the previous implementation (its folder is first on sys.path), whose API took a store.
+    runs the previous implementation (its folder is first on sys.path), whose API took a store. ``writes_alone``: the
+    import runs untimed, keeping every batch the writer hands the store, and then only those batches are written
+    again, into a fresh store holding the seeds (see replay_writes); the figures are the replay's.
     """
     from statetech.graph.api import Graph, shipped_seeds_path
     from statetech.graph.store import GrafeoStore, Neo4jStore
@@ -143,6 +153,10 @@ def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False, b
         began = time.perf_counter()
         seed_entities(shipped_seeds_path())
         seed_table_s = round(time.perf_counter() - began, 2)
+    captured: list = []
+    if writes_alone:
+        write_batch = store.write_batch
+        store.write_batch = lambda batch: captured.append(batch) or write_batch(batch)  # this instance only
     baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started, cpu_started = time.perf_counter(), time.process_time()
     summary = run_import(store if old_api else graph, "usaspending", [data], batch_size=5000 if old_api else 10_000,
@@ -159,6 +173,11 @@ def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False, b
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     contracts = store.run_read("MATCH (c:Contract) WHERE c.imported_from = 'usaspending:awards' "
                                "RETURN count(c) AS n").rows[0]["n"]
+    if writes_alone:
+        store.close()
+        print(json.dumps({"store": store_name + " writes alone", "rows": summary.rows_read, "contracts": contracts,
+                          **replay_writes(store_name, captured, db), "load_average": _load_average()}), flush=True)
+        return
     print(json.dumps({"store": store_name + (" dry-run" if dry_run else ""), "rows": summary.rows_read,
                       "seconds": round(elapsed, 1),
                       "rows_per_s": round(summary.rows_read / elapsed), "peak_rss_mb": round(peak),
@@ -171,6 +190,47 @@ def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False, b
     # No clear() afterwards: deleting a million-node graph is the server's job, not the benchmark's (the parent
     # starts a fresh server for each size and removes its data when it stops).
     store.close()
+
+
+def replay_writes(store_name: str, batches: list, db: Path | None) -> dict:
+    """Write ``batches`` (what statetech's writer handed the store during an import) again, with the store's own
+    ``write_batch`` and nothing else, into a fresh store holding the seeds, as the import found it: no parsing, no
+    resolution, no lookups, no follow-up statements. The time is what the store itself needs for the import's data, so
+    ``rows / seconds`` bounds the rows per second any importer can reach into that store on this machine. The embedded
+    store is timed until it is closed (its checkpoint), as the import is.
+    """
+    from statetech.graph.api import Graph, shipped_seeds_path
+    from statetech.graph.store import GrafeoStore, Neo4jStore
+    from statetech.loaders.curated import load_files
+
+    if store_name == "embedded":
+        assert db is not None
+        replay_db = db.with_name(db.name + ".replay")
+        _remove_store(replay_db)
+        store = GrafeoStore(replay_db)
+    else:
+        store = Neo4jStore(os.environ["NEO4J_URI"], user=os.environ.get("NEO4J_USERNAME"),
+                           password=os.environ.get("NEO4J_PASSWORD"))
+        store.clear()
+    try:
+        graph = Graph(store)
+        load_files(graph, [shipped_seeds_path()])
+        store.ensure_schema()
+        elements = sum(len(batch) for batch in batches)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        with store.writing():
+            for batch in batches:
+                store.write_batch(batch)
+        if store_name == "embedded":
+            store.close()
+        seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+    finally:
+        store.close()
+        if store_name == "embedded":
+            _remove_store(replay_db)
+    return {"seconds": round(seconds, 1), "elements": elements, "elements_per_s": round(elements / seconds),
+            "cpu_seconds": round(cpu, 1), "batches": len(batches)}
 
 
 def previous_implementation(rev: str, into: Path, only_loaders: bool = False) -> Path:
@@ -227,13 +287,16 @@ def main() -> None:
                         help="also compare with the checkout (or copy of one) in DIR, e.g. the working tree without "
                              "one change; may be repeated")
     parser.add_argument("--no-baseline", action="store_true", help="measure statetech only (e.g. at 1M rows)")
+    parser.add_argument("--writes-alone", action="store_true",
+                        help="also time the store writing the import's batches alone (replayed after an untimed "
+                             "import): the most rows/s any importer can reach into that store here")
     parser.add_argument("--child", nargs=3, metavar=("STORE", "FILE", "DB"), help=argparse.SUPPRESS)
     parser.add_argument("--baseline-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         store_name, data, db = args.child
         child(store_name, Path(data), Path(db) if db != "-" else None, dry_run=args.dry_run,
-              baseline=args.baseline_child)
+              baseline=args.baseline_child, writes_alone=args.writes_alone)
         return
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-import-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -297,6 +360,27 @@ def main() -> None:
                     print(f"{version:17} {result['store']:16} {result['rows']:>10,} {result['seconds']:>9,.1f} "
                           f"{result['rows_per_s']:>9,} {result['peak_rss_mb']:>12,} {ratio:>13} "
                           f"{result['rows_per_cpu_s']:>11,} {result['load_average']:>16} {target:>14}", flush=True)
+                    print(f"# {json.dumps(result)}", flush=True)
+                if args.writes_alone and not args.dry_run:
+                    db = workdir / f"bench-{size}.grafeo" if store_name == "embedded" else None
+                    _remove_store(db)
+                    proc = subprocess.run([sys.executable, __file__, "--child", store_name, str(data), str(db or "-"),
+                                           "--writes-alone"], env=env, capture_output=True, text=True)
+                    _remove_store(db)
+                    if proc.returncode != 0:
+                        print(f"# writes alone {store_name} {size}: failed\n{proc.stdout[-3000:]}\n"
+                              f"{proc.stderr[-3000:]}", flush=True)
+                        continue
+                    result = json.loads(proc.stdout.strip().splitlines()[-1])
+                    bound = round(result["rows"] / result["seconds"])
+                    goal = TARGETS["store"]
+                    # "statetech is" here: statetech's whole import as a share of the store's own writing time
+                    ratio = f"{ours / bound:12.2f}x" if ours else ""
+                    target = f"{goal:,} {'reachable' if bound >= goal else 'unreachable'}"
+                    print(f"{'writes alone':17} {store_name:16} {result['rows']:>10,} "
+                          f"{result['seconds']:>9,.1f} {bound:>9,} {'':>12} {ratio:>13} "
+                          f"{round(result['rows'] / result['cpu_seconds']) if result['cpu_seconds'] else 0:>11,} "
+                          f"{result['load_average']:>16} {target:>14}", flush=True)
                     print(f"# {json.dumps(result)}", flush=True)
         finally:
             if server:
