@@ -126,15 +126,9 @@ def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False, b
     again, into a fresh store holding the seeds (see replay_writes); the figures are the replay's.
     """
     from statetech.graph.api import Graph, shipped_seeds_path
-    from statetech.graph.store import GrafeoStore, Neo4jStore
     from statetech.loaders.importing import run_import
 
-    if store_name == "embedded":
-        store = GrafeoStore(db)
-    else:
-        store = Neo4jStore(os.environ["NEO4J_URI"], user=os.environ.get("NEO4J_USERNAME"),
-                           password=os.environ.get("NEO4J_PASSWORD"))
-        store.clear()
+    store = _empty_store(store_name, db)
     graph = Graph(store)
     # Importers before issue 10 took a store and loaded seeds through Graph.load_files; later ones take the Graph.
     old_api = baseline and hasattr(Graph, "load_files")
@@ -192,6 +186,18 @@ def child(store_name: str, data: Path, db: Path | None, dry_run: bool = False, b
     store.close()
 
 
+def _empty_store(store_name: str, db: Path | None):
+    """The embedded store in the file ``db``, or the Neo4j at NEO4J_URI emptied."""
+    from statetech.graph.store import GrafeoStore, Neo4jStore
+
+    if store_name == "embedded":
+        return GrafeoStore(db)
+    store = Neo4jStore(os.environ["NEO4J_URI"], user=os.environ.get("NEO4J_USERNAME"),
+                       password=os.environ.get("NEO4J_PASSWORD"))
+    store.clear()
+    return store
+
+
 def replay_writes(store_name: str, batches: list, db: Path | None) -> dict:
     """Write ``batches`` (what statetech's writer handed the store during an import) again, with the store's own
     ``write_batch`` and nothing else, into a fresh store holding the seeds, as the import found it: no parsing, no
@@ -200,18 +206,14 @@ def replay_writes(store_name: str, batches: list, db: Path | None) -> dict:
     store is timed until it is closed (its checkpoint), as the import is.
     """
     from statetech.graph.api import Graph, shipped_seeds_path
-    from statetech.graph.store import GrafeoStore, Neo4jStore
     from statetech.loaders.curated import load_files
 
+    replay_db = None
     if store_name == "embedded":
         assert db is not None
         replay_db = db.with_name(db.name + ".replay")
         _remove_store(replay_db)
-        store = GrafeoStore(replay_db)
-    else:
-        store = Neo4jStore(os.environ["NEO4J_URI"], user=os.environ.get("NEO4J_USERNAME"),
-                           password=os.environ.get("NEO4J_PASSWORD"))
-        store.clear()
+    store = _empty_store(store_name, replay_db)
     server = None
     if store_name == "neo4j":
         # the server's CPU seconds too (a local server's, read from /proc): the writes are its work, and on a machine
@@ -351,13 +353,10 @@ def main() -> None:
                     child_env = dict(env)
                     if path:
                         child_env["PYTHONPATH"] = os.pathsep.join([str(path), env.get("PYTHONPATH", "")])
-                    proc = subprocess.run(command, env=child_env, capture_output=True, text=True)
+                    result = _child_result(command, child_env, f"{version} {store_name} {size}")
                     _remove_store(db)
-                    if proc.returncode != 0:
-                        print(f"# {version} {store_name} {size}: failed\n{proc.stdout[-3000:]}\n"
-                              f"{proc.stderr[-3000:]}", flush=True)
+                    if result is None:
                         continue
-                    result = json.loads(proc.stdout.strip().splitlines()[-1])
                     ratio = target = ""
                     if path is None:
                         ours = result["rows_per_s"]
@@ -373,14 +372,11 @@ def main() -> None:
                 if args.writes_alone and not args.dry_run:
                     db = workdir / f"bench-{size}.grafeo" if store_name == "embedded" else None
                     _remove_store(db)
-                    proc = subprocess.run([sys.executable, __file__, "--child", store_name, str(data), str(db or "-"),
-                                           "--writes-alone"], env=env, capture_output=True, text=True)
+                    result = _child_result([sys.executable, __file__, "--child", store_name, str(data),
+                                            str(db or "-"), "--writes-alone"], env, f"writes alone {store_name} {size}")
                     _remove_store(db)
-                    if proc.returncode != 0:
-                        print(f"# writes alone {store_name} {size}: failed\n{proc.stdout[-3000:]}\n"
-                              f"{proc.stderr[-3000:]}", flush=True)
+                    if result is None:
                         continue
-                    result = json.loads(proc.stdout.strip().splitlines()[-1])
                     bound = round(result["rows"] / result["seconds"])
                     goal = TARGETS["store"]
                     # "statetech is" here: statetech's whole import as a share of the store's own writing time
@@ -404,6 +400,15 @@ def main() -> None:
 
 
 from measure import load_average as _load_average  # noqa: E402
+
+
+def _child_result(command: list[str], env: dict[str, str], label: str) -> dict | None:
+    """Run a child process of this script; its JSON line, or None (its output printed) when it failed."""
+    proc = subprocess.run(command, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"# {label}: failed\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}", flush=True)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _remove_store(db: Path | None) -> None:

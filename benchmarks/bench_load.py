@@ -182,26 +182,33 @@ def merge_upserts(store, records, batches, batch: int) -> Clock:
     return clock
 
 
+def _native_bulk_calls(db, rows: tuple[list, dict, dict], batch: int) -> None:
+    """``rows`` (from :func:`_rows`) written with the engine's bulk calls and nothing else: sources upserted by id,
+    nodes created a kind at a time, relationships created between the nodes' engine ids."""
+    sources, nodes, rels = rows
+    for i in range(0, len(sources), batch):
+        db.upsert_nodes([SOURCE_LABEL], [r["props"] for r in sources[i:i + batch]], key="id", replace=True)
+    internal = {}
+    for kind, kind_rows in nodes.items():
+        for i in range(0, len(kind_rows), batch):
+            chunk = kind_rows[i:i + batch]
+            created = db.batch_create_nodes_with_props([ENTITY_LABEL, kind], [r["props"] for r in chunk])
+            internal.update(zip((r["id"] for r in chunk), created))
+    edges = [(internal[r["from"]], internal[r["to"]], rel_type, r["props"])
+             for rel_type, type_rows in rels.items() for r in type_rows]
+    for i in range(0, len(edges), batch):
+        db.batch_create_edges(edges[i:i + batch])
+
+
 def engine_floor(store: GrafeoStore, records, batches, batch: int, save: bool = False) -> Clock:
     """The native bulk calls alone, on properties prepared before the clock starts (the engine's own cost).
 
     ``save``: the store is building a first load in memory (inside ``writing()``); saving it to the file is timed.
     """
-    sources, nodes, rels = _rows(batches)
+    rows = _rows(batches)
     db = store._open(writable=True)
     with Clock() as clock:
-        for i in range(0, len(sources), batch):
-            db.upsert_nodes([SOURCE_LABEL], [r["props"] for r in sources[i:i + batch]], key="id", replace=True)
-        internal = {}
-        for kind, rows in nodes.items():
-            for i in range(0, len(rows), batch):
-                chunk = rows[i:i + batch]
-                created = db.batch_create_nodes_with_props([ENTITY_LABEL, kind], [r["props"] for r in chunk])
-                internal.update(zip((r["id"] for r in chunk), created))
-        edges = [(internal[r["from"]], internal[r["to"]], rel_type, r["props"])
-                 for rel_type, rows in rels.items() for r in rows]
-        for i in range(0, len(edges), batch):
-            db.batch_create_edges(edges[i:i + batch])
+        _native_bulk_calls(db, rows, batch)
         if save:
             store._save_built()
     verify(store, len(records.nodes), len(records.relationships))
@@ -209,30 +216,21 @@ def engine_floor(store: GrafeoStore, records, batches, batch: int, save: bool = 
 
 
 def engine_ceiling(records, batches, batch: int) -> Clock:
-    """The native bulk calls alone into a bare in-memory database: no file, no save, no constraint, no index, nothing
-    read back. No store statetech could keep (its queries need the indexes, and a file survives the process) writes
-    faster through the engine's Python API, so this bounds any embedded write path on this machine."""
+    """The native bulk calls alone into a bare in-memory database: no file, no save, no constraint, no index but the
+    one on ``id`` (without it each source's upsert by id scans the sources before it), nothing read back. No store
+    statetech could keep (its queries need the indexes, and a file survives the process) writes faster through the
+    engine's Python API, so this bounds any embedded write path on this machine."""
     import grafeo
 
-    sources, nodes, rels = _rows(batches)
+    rows = _rows(batches)
     db = grafeo.GrafeoDB()
+    db.create_property_index("id")
     # Everything this process holds (the records, the captured batches) is kept out of the collector's walks, as
     # statetech's writer does for its own run (GraphWriter.write): otherwise they cost more than some engine calls.
     gc.collect()
     gc.freeze()
     with Clock() as clock:
-        for i in range(0, len(sources), batch):
-            db.upsert_nodes([SOURCE_LABEL], [r["props"] for r in sources[i:i + batch]], key="id", replace=True)
-        internal = {}
-        for kind, rows in nodes.items():
-            for i in range(0, len(rows), batch):
-                chunk = rows[i:i + batch]
-                created = db.batch_create_nodes_with_props([ENTITY_LABEL, kind], [r["props"] for r in chunk])
-                internal.update(zip((r["id"] for r in chunk), created))
-        edges = [(internal[r["from"]], internal[r["to"]], rel_type, r["props"])
-                 for rel_type, rows in rels.items() for r in rows]
-        for i in range(0, len(edges), batch):
-            db.batch_create_edges(edges[i:i + batch])
+        _native_bulk_calls(db, rows, batch)
     gc.unfreeze()
     assert (db.node_count, db.edge_count) == (len(records.sources) + len(records.nodes), len(records.relationships))
     db.close()
